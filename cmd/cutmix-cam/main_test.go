@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cutmixcam/cutmix-cam/onnx"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+// runtimeMissing is set when no ONNX Runtime library is found outside CI.
+var runtimeMissing error
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if _, err := onnx.FindLibrary(onnx.LibraryConfig{}); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "cmd tests: %v (under CI a missing runtime is a failure)\n", err)
+			os.Exit(1)
+		}
+		runtimeMissing = err
+	}
+	os.Exit(m.Run())
+}
+
+func needRuntime(t *testing.T) {
+	t.Helper()
+	if runtimeMissing != nil {
+		t.Skipf("%v; provision it with: go run ./cmd/cutmix-cam setup", runtimeMissing)
+	}
+}
+
+// cli runs the command line in the repository root and returns stdout,
+// stderr and the exit code.
+func cli(t *testing.T, args ...string) (string, string, exitCode) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// inRoot makes the repository root the working directory for t.
+func inRoot(t *testing.T) {
+	t.Helper()
+	t.Chdir(filepath.Join("..", ".."))
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("cmd", "cutmix-cam", "testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/cutmix-cam -update to create it)", err)
+	}
+	if got != string(want) {
+		p := filepath.Join(t.TempDir(), name)
+		os.WriteFile(p, []byte(got), 0o644)
+		t.Errorf("%s differs from the golden file; new output in %s", name, p)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	out, errOut, code := cli(t, "inspect", "testdata/models/tiny_cam.onnx")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	flat := oneLine(out)
+	for _, want := range []string{
+		"input image float[N,3,16,16]",
+		"cam layer features 6×8×8 via GlobalAveragePool <- target layer",
+		"head Gemm -> logits: 5 classes × 6 channels",
+		"ops Conv 2, Relu 2, Flatten 1, Gemm 1, GlobalAveragePool 1",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = cli(t, "inspect", "--json", "--seed", "7", "testdata/models/tiny_gray_static.onnx")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, "inspect_json.golden", out)
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion != 1 || rep.Seed != 7 || rep.Target != "act" || rep.Head == nil || rep.Head.Op != "MatMul+Add" {
+		t.Errorf("inspect --json = %+v", rep)
+	}
+}
+
+func TestPredict(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	out, errOut, code := cli(t, "predict", "--json", "--top-k", "3", "--labels", "cmd/cutmix-cam/testdata/labels.txt",
+		"testdata/models/tiny_cam.onnx", "testdata/images/shapes.png", "testdata/images/gray.png", "testdata/images/shapes.gif")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep predictReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 3 || rep.Device != "cpu" || rep.Output != "logits" {
+		t.Fatalf("predict --json = %+v", rep)
+	}
+	for _, r := range rep.Results {
+		if len(r.Top) != 3 {
+			t.Fatalf("%s: %d classes, want 3", r.Image, len(r.Top))
+		}
+		for i := 1; i < 3; i++ {
+			if r.Top[i].Score > r.Top[i-1].Score || r.Top[i].Prob > r.Top[i-1].Prob {
+				t.Errorf("%s: top-k not sorted: %+v", r.Image, r.Top)
+			}
+		}
+		if want := fmt.Sprintf("class %d", r.Top[0].Class); r.Top[0].Label != want {
+			t.Errorf("%s: label %q, want %q", r.Image, r.Top[0].Label, want)
+		}
+	}
+	// The PNG and the GIF hold the same picture (GIF palette-quantised):
+	// the same top class.
+	if rep.Results[0].Top[0].Class != rep.Results[2].Top[0].Class {
+		t.Errorf("PNG and GIF of one picture disagree: %+v vs %+v", rep.Results[0].Top[0], rep.Results[2].Top[0])
+	}
+
+	// Softmax models report their own probabilities, which sum to 1 over all
+	// classes; the grayscale model takes RGB images (converted).
+	out, errOut, code = cli(t, "predict", "--json", "--top-k", "4", "testdata/models/tiny_gray_static.onnx", "testdata/images/shapes.png")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rep = predictReport{}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, c := range rep.Results[0].Top {
+		sum += c.Prob
+		if float64(c.Score) != c.Prob {
+			t.Errorf("softmax model: prob %g differs from score %g", c.Prob, c.Score)
+		}
+	}
+	if sum < 0.9999 || sum > 1.0001 {
+		t.Errorf("probabilities sum to %g", sum)
+	}
+}
+
+func TestSetup(t *testing.T) {
+	needRuntime(t)
+	out, errOut, code := cli(t, "setup", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Library, Version string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rep.Library); err != nil || rep.Version == "" {
+		t.Errorf("setup --json = %s", out)
+	}
+}
+
+// TestBadInput checks that every bad input gives exactly one line on stderr
+// starting "cutmix-cam: ", the right exit code and a useful message.
+func TestBadInput(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	tests := []struct {
+		name string
+		args []string
+		code exitCode
+		text string
+	}{
+		{"missing model", []string{"inspect", "nosuch.onnx"}, exitRuntime, "nosuch.onnx: file not found"},
+		{"png renamed onnx", []string{"inspect", "testdata/models/not_onnx.onnx"}, exitRuntime, "not an ONNX model"},
+		{"truncated onnx", []string{"inspect", "testdata/models/truncated.onnx"}, exitRuntime, "truncated"},
+		{"not an image model", []string{"predict", "testdata/models/vector_input.onnx", "testdata/images/shapes.png"}, exitRuntime, "not an image tensor"},
+		{"undecodable image", []string{"predict", "testdata/models/tiny_cam.onnx", "testdata/images/corrupt.png"}, exitRuntime, "corrupt.png"},
+		{"image over the cap", []string{"predict", "testdata/models/tiny_cam.onnx", "testdata/images/bomb.png"}, exitRuntime, "pixel cap"},
+		{"missing image", []string{"predict", "testdata/models/tiny_cam.onnx", "nosuch.png"}, exitRuntime, "nosuch.png: file not found"},
+		{"unknown tensor", []string{"inspect", "--layer", "nope", "testdata/models/tiny_cam.onnx"}, exitRuntime, "candidates: conv2, features"},
+		{"cuda without cuda", []string{"--device", "cuda", "inspect", "testdata/models/tiny_cam.onnx"}, exitRuntime, "--device cpu"},
+		{"unknown flag", []string{"predict", "--bogus"}, exitUsage, "unknown flag: --bogus"},
+		{"unknown command", []string{"bogus"}, exitUsage, "unknown command"},
+		{"bad device", []string{"--device", "tpu", "inspect", "x.onnx"}, exitUsage, "--device"},
+		{"no model", []string{"inspect"}, exitUsage, "one MODEL"},
+		{"no image", []string{"predict", "testdata/models/tiny_cam.onnx"}, exitUsage, "at least one IMAGE"},
+		{"bad norm", []string{"predict", "--norm", "foo", "m.onnx", "i.png"}, exitUsage, "--norm"},
+		{"bad top-k", []string{"predict", "--top-k", "0", "m.onnx", "i.png"}, exitUsage, "--top-k"},
+		{"bad threads", []string{"--threads", "-1", "inspect", "m.onnx"}, exitUsage, "--threads"},
+		{"missing labels", []string{"predict", "--labels", "nosuch.txt", "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png"}, exitRuntime, "--labels"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(errOut, "cutmix-cam: ") {
+				t.Errorf("stderr is not one cutmix-cam: line: %q", errOut)
+			}
+			if !strings.Contains(errOut, tc.text) {
+				t.Errorf("stderr %q does not mention %q", errOut, tc.text)
+			}
+		})
+	}
+}
+
+func TestHelpGolden(t *testing.T) {
+	inRoot(t)
+	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}} {
+		out, _, code := cli(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		name := "help_root.golden"
+		if args[0] != "--help" {
+			name = "help_" + args[0] + ".golden"
+		}
+		golden(t, name, out)
+	}
+}
+
+// TestFlagsBind checks the flag half of predict without running a model.
+func TestFlagsBind(t *testing.T) {
+	var got *predictOptions
+	g := &globalOptions{out: &bytes.Buffer{}, errOut: &bytes.Buffer{}}
+	cmd := newPredictCmd(g, func(o *predictOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--top-k", "3", "--norm", "unit", "--resize", "crop", "--batch", "8", "m.onnx", "a.png", "b.png"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.topK != 3 || got.norm != "unit" || got.resize != "crop" || got.batch != 8 || got.model != "m.onnx" || len(got.images) != 2 {
+		t.Errorf("options = %+v", got)
+	}
+}
+
+// TestReadmeCommands runs every "cutmix-cam ..." line of the README's shell
+// blocks, so the README cannot show a command that does not work.
+func TestReadmeCommands(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	f, err := os.Open("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cmds []string
+	inBlock := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inBlock = !inBlock && strings.TrimPrefix(line, "```") == "sh"
+		case inBlock && strings.HasPrefix(line, "cutmix-cam "):
+			cmds = append(cmds, line)
+		}
+	}
+	if len(cmds) == 0 {
+		t.Fatal("README shows no cutmix-cam command")
+	}
+	space := regexp.MustCompile(`\s+`)
+	for _, c := range cmds {
+		args := space.Split(strings.TrimSpace(strings.TrimPrefix(c, "cutmix-cam ")), -1)
+		_, errOut, code := cli(t, args...)
+		if code != exitOK {
+			t.Errorf("README command %q: exit %d: %s", c, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutmixcam/cutmix-cam/onnx"
+)
+
+// version is set with -ldflags "-X main.version=..."; otherwise it comes
+// from the build information.
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// globalOptions are the flags every subcommand shares.
+type globalOptions struct {
+	out, errOut io.Writer
+	stderrTTY   bool
+
+	device   string
+	deviceID int
+	threads  int
+	json     bool
+	quiet    bool
+	seed     uint64
+}
+
+// run builds the command tree, executes args and returns the exit code. It
+// never panics: a panic becomes an internal-error line and exit 1.
+func run(ctx context.Context, args []string, out, errOut io.Writer) (code exitCode) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(errOut, "cutmix-cam: internal error: %v\n", oneLine(fmt.Sprint(r)))
+			code = exitRuntime
+		}
+	}()
+	g := &globalOptions{out: out, errOut: errOut, stderrTTY: isTerminal(errOut)}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code = codeOf(err)
+	if code == exitFailed {
+		return code // the command already reported which check failed
+	}
+	msg := oneLine(err.Error())
+	if code == exitUsage {
+		msg += " (see cutmix-cam --help)"
+	}
+	fmt.Fprintf(errOut, "cutmix-cam: %s\n", msg)
+	return code
+}
+
+func newRootCmd(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cutmix-cam",
+		Short: "Check whether an ONNX image classifier looks at the object",
+		Long: `cutmix-cam loads ONNX image classifiers with ONNX Runtime (CPU or CUDA),
+finds their CAM target layer and classifier head, and predicts classes.
+
+Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
+		Version:       toolVersion(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := onnx.ParseDevice(g.device); err != nil {
+				return usagef("--device %q: use cpu, cuda or auto", g.device)
+			}
+			if g.threads < 0 {
+				return usagef("--threads %d: must be 0 (ORT's choice) or more", g.threads)
+			}
+			if g.deviceID < 0 {
+				return usagef("--device-id %d: must be 0 or more", g.deviceID)
+			}
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.device, "device", "cpu", "where models run: cpu, cuda or auto (cuda if it loads, else cpu)")
+	pf.IntVar(&g.deviceID, "device-id", 0, "CUDA device ordinal")
+	pf.IntVar(&g.threads, "threads", 0, "ONNX Runtime intra-op threads (0: its default)")
+	pf.BoolVar(&g.json, "json", false, "write one JSON document to stdout instead of a table")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
+	pf.Uint64Var(&g.seed, "seed", 0, "seed for every random choice (echoed in the output)")
+
+	root.AddCommand(
+		newSetupCmd(g, nil),
+		newInspectCmd(g, nil),
+		newPredictCmd(g, nil),
+	)
+	return root
+}
+
+// openRuntime finds the ONNX Runtime library (never downloading) and
+// initialises it. The caller closes the Runtime.
+func (g *globalOptions) openRuntime() (*onnx.Runtime, error) {
+	lib, err := onnx.FindLibrary(onnx.LibraryConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return onnx.Init(lib.Path)
+}
+
+// openModel opens path with the global device and thread flags, printing
+// one line on stderr when --device auto falls back to the CPU.
+func (g *globalOptions) openModel(path string, size int) (*onnx.Model, error) {
+	dev, _ := onnx.ParseDevice(g.device)
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("model %w", err)
+	}
+	m, err := onnx.Open(path, onnx.Options{Device: dev, DeviceID: g.deviceID, Threads: g.threads, Size: size})
+	if err != nil {
+		return nil, err
+	}
+	if fb := m.Fallback(); fb != nil && !g.quiet {
+		fmt.Fprintf(g.errOut, "cutmix-cam: CUDA unavailable, running on the CPU (%s)\n", oneLine(fb.Error()))
+	}
+	return m, nil
+}
+
+// isTerminal reports whether w is a character device.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// checkFile returns a short error for a path that does not name a readable
+// regular file.
+func checkFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: file not found", path)
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("%s: is a folder, want a file", path)
+	}
+	return nil
+}
