@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -197,16 +198,25 @@ func topK(scores []float32, k int, isProb bool, labels map[int]string) []classSc
 	return out
 }
 
-// readLabels reads class names: "name" per line (line i is class i) or
-// "index,name".
+// readLabels reads a class-name file with parseLabels.
 func readLabels(path string) (map[int]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("--labels: %w", err)
 	}
 	defer f.Close()
+	labels, err := parseLabels(f)
+	if err != nil {
+		return nil, fmt.Errorf("--labels %s: %w", path, err)
+	}
+	return labels, nil
+}
+
+// parseLabels reads class names: "name" per line (line i is class i) or
+// "index,name".
+func parseLabels(r io.Reader) (map[int]string, error) {
 	labels := map[int]string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for line := 0; sc.Scan(); line++ {
 		text := strings.TrimRight(sc.Text(), "\r")
 		if i, name, ok := strings.Cut(text, ","); ok {
@@ -217,8 +227,5 @@ func readLabels(path string) (map[int]string, error) {
 		}
 		labels[line] = strings.TrimSpace(text)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("--labels %s: %w", path, err)
-	}
-	return labels, nil
+	return labels, sc.Err()
 }

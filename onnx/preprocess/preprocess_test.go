@@ -274,3 +274,20 @@ func BenchmarkDecodePNG(b *testing.B) {
 		}
 	}
 }
+
+func FuzzParseNorm(f *testing.F) {
+	for _, s := range []string{"imagenet", "unit", "none", "0.5/0.25", "0.1,0.2,0.3/1,2,3", "1,2/3", "a/b", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := preprocess.ParseNorm(s)
+		if err != nil {
+			return
+		}
+		for _, v := range n.Std {
+			if v < 0 || math.IsNaN(float64(v)) {
+				t.Fatalf("ParseNorm(%q) accepted std %v", s, n.Std)
+			}
+		}
+	})
+}
