@@ -236,7 +236,7 @@ func TestBadInput(t *testing.T) {
 
 func TestHelpGolden(t *testing.T) {
 	inRoot(t)
-	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}, {"probe", "--help"}} {
 		out, _, code := cli(t, args...)
 		if code != exitOK {
 			t.Fatalf("%v: exit %d", args, code)
@@ -294,6 +294,88 @@ func TestReadmeCommands(t *testing.T) {
 		_, errOut, code := cli(t, args...)
 		if code != exitOK {
 			t.Errorf("README command %q: exit %d: %s", c, code, errOut)
+		}
+	}
+}
+
+func TestProbe(t *testing.T) {
+	inRoot(t)
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"probe", "--seed", "5", "--count", "3", "--json", "--out", out, "--images",
+			"testdata/images/shapes.png", "testdata/images/gray.png", "testdata/images/shapes.jpg"}
+	}
+	out, errOut, code := cli(t, args(filepath.Join(dir, "a"))...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep probeReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Count != 3 || rep.Seed != 5 || rep.Method != "cutmix" {
+		t.Errorf("probe --json = %+v", rep)
+	}
+	if _, _, code := cli(t, args(filepath.Join(dir, "b"))...); code != exitOK {
+		t.Fatal("second run failed")
+	}
+	for _, f := range []string{"manifest.json", "contact_sheet.png", "probe_00000.png", "probe_00002.png"} {
+		a, errA := os.ReadFile(filepath.Join(dir, "a", f))
+		b, errB := os.ReadFile(filepath.Join(dir, "b", f))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs with the same seed (%v, %v)", f, errA, errB)
+		}
+	}
+	// In-between-class probes: the second source (gray.png, 24×24) is the
+	// outside image, so λ = 1 − s²/576 and the square is centred.
+	out, errOut, code = cli(t, "probe", "--json", "--between", "0,12,24", "--out", filepath.Join(dir, "c"), "--images", "testdata/images/shapes.png", "testdata/images/gray.png")
+	if code != exitOK {
+		t.Fatalf("between: exit %d: %s", code, errOut)
+	}
+	var m struct {
+		Probes []struct {
+			Lambda float64 `json:"lambda"`
+			Box    [4]int  `json:"box"`
+		} `json:"probes"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "c", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		lam float64
+		box [4]int
+	}{{1, [4]int{0, 0, 0, 0}}, {1 - 144.0/576, [4]int{6, 6, 18, 18}}, {0, [4]int{0, 0, 24, 24}}}
+	for i, w := range want {
+		if m.Probes[i].Lambda != w.lam || m.Probes[i].Box != w.box {
+			t.Errorf("between probe %d: λ %g box %v, want %g %v", i, m.Probes[i].Lambda, m.Probes[i].Box, w.lam, w.box)
+		}
+	}
+}
+
+func TestProbeBadInput(t *testing.T) {
+	inRoot(t)
+	tests := []struct {
+		args []string
+		code exitCode
+		text string
+	}{
+		{[]string{"probe", "--out", "x"}, exitUsage, "--data DIR or --images"},
+		{[]string{"probe", "--images", "a.png"}, exitUsage, "--out"},
+		{[]string{"probe", "--alpha", "0", "--out", "x", "--images", "a.png"}, exitUsage, "--alpha"},
+		{[]string{"probe", "--method", "blend", "--out", "x", "--images", "a.png"}, exitUsage, "--method"},
+		{[]string{"probe", "--out", "x", "--images", "nosuch.png"}, exitRuntime, "nosuch.png: file not found"},
+		{[]string{"probe", "--out", "x", "--data", "nosuch"}, exitRuntime, "folder not found"},
+		{[]string{"probe", "--out", t.TempDir(), "--images", "testdata/images/bomb.png", "testdata/images/gray.png"}, exitRuntime, "pixel cap"},
+		{[]string{"probe", "--out", t.TempDir(), "--fixed", "64", "--images", "testdata/images/shapes.png", "testdata/images/gray.png"}, exitRuntime, "box"},
+	}
+	for _, tc := range tests {
+		_, errOut, code := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.text) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.text)
 		}
 	}
 }

@@ -108,6 +108,7 @@ Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
 		newSetupCmd(g, nil),
 		newInspectCmd(g, nil),
 		newPredictCmd(g, nil),
+		newProbeCmd(g, nil),
 	)
 	return root
 }
@@ -160,6 +161,20 @@ func checkFile(path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	case st.IsDir():
 		return fmt.Errorf("%s: is a folder, want a file", path)
+	}
+	return nil
+}
+
+// checkDir returns a short error for a path that is not a folder.
+func checkDir(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: folder not found", path)
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s: is a file, want a folder", path)
 	}
 	return nil
 }
