@@ -1,0 +1,821 @@
+package wsol
+
+import (
+	"fmt"
+	"image"
+	"math"
+)
+
+// Mask labels of a Mask's pixels.
+const (
+	MaskBackground uint8 = 0
+	MaskForeground uint8 = 1
+	MaskIgnore     uint8 = 255
+)
+
+// Mask is a pixel ground truth for PxAP: Pix[y*W+x] is MaskForeground,
+// MaskBackground or MaskIgnore; any other value is treated as ignore.
+// Like Map, a Mask is plain data, read but never written by this package.
+type Mask struct {
+	W, H int
+	Pix  []uint8
+}
+
+// Sample is one image to score.
+// A Sample is plain data; the metrics do not modify it or what it points to.
+type Sample struct {
+	// ID names the image (the reference's image_id); used in errors.
+	ID string
+	// Map is the score map, already resized to the evaluation size and
+	// min-max normalised to [0, 1]. A map holding any NaN counts as
+	// all-zero (the reference's normalize_scoremap) and is counted in
+	// Result.NaNMaps.
+	Map Map
+	// Boxes are the ground-truth boxes in map pixels (exclusive Max, see
+	// IoU), e.g. from ScaleBox. Box metrics skip images without boxes.
+	Boxes []image.Rectangle
+	// Mask is the pixel ground truth for PxAP; nil skips PxAP.
+	Mask *Mask
+	// Label is the ground-truth class and Pred the classifier's top-1
+	// class, used by Top-1 Loc only. A negative Pred means unknown: the
+	// image then counts for GT-known Loc but not for Top-1 Loc.
+	Label, Pred int
+}
+
+// worker holds the per-goroutine scratch memory of the single-pass
+// evaluator. It is not safe for concurrent use.
+type worker struct {
+	cfg  Config
+	taus []float64
+	// binning edges for PxAP: taus, then 1, 2, 3
+	edges []float64
+	inv   float64 // 1/Interval, a first guess of the bin
+
+	zero  []float64
+	u8    []uint8
+	hist  [256]int
+	start [257]int32
+	byVal []int32  // padded union-find index of each pixel, by value
+	byXY  []uint32 // y<<16 | x of each pixel, same order
+	next  [256]int // smallest present value > thr, 256 if none
+
+	// union-find over the map padded by one pixel (pw = W+2), plus a
+	// virtual outside node at index pw*(H+2)
+	pw     int
+	parent []int32
+	nodes  []node
+	live   []int32
+
+	// For MaxBoxAcc: the padded quantized map, its neighbour offsets, and
+	// per key the border start pixels (padded indices) of the outer
+	// borders (fgStart) and hole borders (holeStart) of {u8 >= key}.
+	pu8       []uint8
+	delta     [16]int32
+	fgStart   []int32
+	fgOff     [257][2]int32
+	fgWin     [257][4]int32 // bounding box of {u8 >= key}
+	holeStart []int32
+	holeOff   [257][2]int32
+
+	// holes[v] is the number of holes of {u8 >= v} by the Euler number
+	// (8-connected components minus 4-connected holes, from 2×2 bit quads);
+	// the hole pass stops after the last level with a hole. noSkip (tests)
+	// runs it fully and records the hole counts it sees in holesSeen.
+	euler     [256]int32 // eulerTable()
+	fgReps    [256]reps  // repTable()
+	ringOff   [8]int32   // padded offsets of the ring positions
+	holes     [257]int32
+	holesSeen [257]int32
+	noSkip    bool
+
+	fgIoU   [257]float64
+	holeIoU [257]float64
+	v1IoU   [257]float64
+	v1Done  [257]bool
+
+	tr tracer
+}
+
+func newWorker(cfg Config) *worker {
+	taus := Thresholds(cfg.Interval)
+	edges := append(append([]float64(nil), taus...), 1, 2, 3)
+	return &worker{cfg: cfg, taus: taus, edges: edges, inv: 1 / cfg.Interval,
+		euler: eulerTable(), fgReps: repTable()}
+}
+
+// maxSide bounds a map's width and height (pixel indices are int32 and
+// coordinates pack into 16 bits).
+const maxSide = 1 << 15
+
+// prepare validates s and replaces a NaN map by zeros. It returns the map
+// to use and whether it held a NaN.
+func (w *worker) prepare(s *Sample) (Map, bool, error) {
+	m := s.Map
+	if m.W <= 0 || m.H <= 0 || m.W > maxSide || m.H > maxSide || len(m.Pix) != m.W*m.H {
+		return m, false, fmt.Errorf("image %q: %w: map %dx%d with %d scores", s.ID, ErrMapSize, m.W, m.H, len(m.Pix))
+	}
+	nan, bad := false, math.NaN()
+	for _, v := range m.Pix {
+		if v != v {
+			nan = true
+			break
+		}
+		if !(v >= 0 && v <= 1) && bad != bad {
+			bad = v
+		}
+	}
+	if nan {
+		if len(w.zero) < len(m.Pix) {
+			w.zero = make([]float64, len(m.Pix))
+		}
+		m.Pix = w.zero[:len(m.Pix)]
+	} else if bad == bad {
+		return m, false, fmt.Errorf("image %q: %w: %v", s.ID, ErrScoreRange, bad)
+	}
+	for _, b := range s.Boxes {
+		if err := checkBox(b, image.Pt(m.W, m.H)); err != nil {
+			return m, nan, fmt.Errorf("image %q: %w", s.ID, err)
+		}
+	}
+	if s.Mask != nil && (s.Mask.W != m.W || s.Mask.H != m.H || len(s.Mask.Pix) != m.W*m.H) {
+		return m, nan, fmt.Errorf("image %q: %w: mask %dx%d, map %dx%d", s.ID, ErrMapSize, s.Mask.W, s.Mask.H, m.W, m.H)
+	}
+	return m, nan, nil
+}
+
+// add scores one sample into st with the single-pass evaluator.
+func (w *worker) add(st *Stats, s *Sample) error {
+	m, nan, err := w.prepare(s)
+	if err != nil {
+		return err
+	}
+	st.Images++
+	if nan {
+		st.NaNMaps++
+	}
+	boxes := len(s.Boxes) > 0 && (w.cfg.has(MaxBoxAcc) || w.cfg.has(MaxBoxAccV2) || w.cfg.has(TopLoc))
+	if boxes {
+		w.index(m)
+		w.boxes(st, m, s)
+	}
+	if s.Mask != nil && w.cfg.has(PxAP) {
+		w.pixels(st, m, s.Mask)
+	}
+	return nil
+}
+
+// index quantizes m and buckets its pixels by value.
+func (w *worker) index(m Map) {
+	n := len(m.Pix)
+	np := (m.W+2)*(m.H+2) + 1
+	if cap(w.u8) < n {
+		w.u8 = make([]uint8, n)
+		w.byVal = make([]int32, n)
+		w.byXY = make([]uint32, n)
+	}
+	if cap(w.nodes) < np {
+		w.parent = make([]int32, np)
+		w.nodes = make([]node, np)
+		w.pu8 = make([]uint8, np)
+	}
+	w.pw = m.W + 2
+	u8 := w.u8[:n]
+	w.hist = [256]int{}
+	for i, s := range m.Pix {
+		v := uint8(s * 255)
+		u8[i] = v
+		w.hist[v]++
+	}
+	var acc int32
+	for v := range 256 {
+		w.start[v] = acc
+		acc += int32(w.hist[v])
+	}
+	w.start[256] = acc
+	pu := w.pu8[:np]
+	clear(pu)
+	for y := range m.H {
+		copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
+	}
+	for k := range 8 {
+		dx, dy := step(k)
+		w.delta[k] = int32(dy*w.pw + dx)
+		w.delta[k+8] = w.delta[k]
+	}
+	pw32 := int32(w.pw)
+	w.ringOff = [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
+	fill := w.start
+	for y := range m.H {
+		q := int32((y+1)*w.pw + 1)
+		for x, v := range u8[y*m.W : (y+1)*m.W] {
+			k := fill[v]
+			w.byVal[k] = q + int32(x)
+			w.byXY[k] = uint32(y)<<16 | uint32(x)
+			fill[v]++
+		}
+	}
+	nx := 256
+	for thr := 255; thr >= 0; thr-- {
+		w.next[thr] = nx
+		if w.hist[thr] > 0 {
+			nx = thr
+		}
+	}
+}
+
+func (w *worker) maxU8() uint8 {
+	for v := 255; v > 0; v-- {
+		if w.hist[v] > 0 {
+			return uint8(v)
+		}
+	}
+	return 0
+}
+
+// boxes accumulates the box metrics of one indexed image.
+func (w *worker) boxes(st *Stats, m Map, s *Sample) {
+	gts := s.Boxes
+	mx := w.maxU8()
+	w.fgPass(m, gts)
+	w.holePass(m, gts)
+	w.v1Done = [257]bool{}
+	st.BoxImages++
+	for t, tau := range w.taus {
+		key := w.next[level(tau, mx)]
+		if w.cfg.has(MaxBoxAcc) {
+			iou := w.v1(m, gts, key)
+			for d, delta := range w.cfg.IoUThresholds {
+				if iou >= float64(delta)/100 {
+					st.V1Correct[d][t]++
+				}
+			}
+		}
+		if w.cfg.has(MaxBoxAccV2) {
+			iou := max(w.fgIoU[key], w.holeIoU[key])
+			for d, delta := range w.cfg.IoUThresholds {
+				if iou >= float64(delta)/100 {
+					st.V2Correct[d][t]++
+				}
+			}
+		}
+	}
+	if w.cfg.has(TopLoc) {
+		st.LocImages++
+		key := w.next[level(w.cfg.Sigma, mx)]
+		if w.v1(m, gts, key) > 0.5 {
+			st.GTKnownCorrect++
+			if s.Pred >= 0 && s.Pred == s.Label {
+				st.Top1Correct++
+			}
+		}
+		if s.Pred >= 0 {
+			st.PredImages++
+		}
+	}
+}
+
+// v1 returns the IoU of the largest contour's box at the binary map
+// {u8 >= key}, tracing it once per image and key.
+func (w *worker) v1(m Map, gts []image.Rectangle, key int) float64 {
+	if w.v1Done[key] {
+		return w.v1IoU[key]
+	}
+	iou := maxIoU(NoBox(), gts)
+	if key < 256 {
+		if b, ok := w.v1Borders(key); ok {
+			iou = maxIoU(predBox(b[0], b[1], b[2], b[3], m.W, m.H), gts)
+			w.v1IoU[key], w.v1Done[key] = iou, true
+			return iou
+		}
+		// A tie for the largest area: OpenCV's contour order decides, so
+		// trace the whole binary map inside the bounding box of its
+		// foreground.
+		b := w.fgWin[key]
+		x0, y0, x1, y1 := int(b[0]), int(b[1]), int(b[2]), int(b[3])
+		w.tr.trace(w.u8, m.W, key-1, x0, y0, x1, y1)
+		if k := w.tr.largest(); k >= 0 {
+			c := w.tr.contours[k]
+			iou = maxIoU(predBox(c.x0, c.y0, c.x1, c.y1, m.W, m.H), gts)
+		}
+	}
+	w.v1IoU[key], w.v1Done[key] = iou, true
+	return iou
+}
+
+// v1Borders follows every border of {u8 >= key} alone, from its start
+// pixel, and returns the bounding box of the border with the largest
+// contourArea. ok is false if several borders share the largest area (the
+// caller then needs OpenCV's contour order) or if there is no border.
+func (w *worker) v1Borders(key int) (box [4]int, ok bool) {
+	best, n := int64(-1), 0
+	try := func(starts []int32, hole bool) {
+		for _, st := range starts {
+			a, b := w.border(st, hole, key-1)
+			switch {
+			case a > best:
+				best, n, box = a, 1, b
+			case a == best:
+				n++
+			}
+		}
+	}
+	f, h := w.fgOff[key], w.holeOff[key]
+	try(w.fgStart[f[0]:f[1]], false)
+	try(w.holeStart[h[0]:h[1]], true)
+	return box, n == 1
+}
+
+// border follows one border of {pu8 > thr} from padded pixel start as
+// OpenCV's border following does (same path as tracer.fetch, without
+// marking) and returns twice its contourArea and its bounding box in image
+// coordinates. The area is the shoelace sum over every step of the chain,
+// which equals the sum over the CHAIN_APPROX_SIMPLE vertices.
+func (w *worker) border(start int32, hole bool, thr int) (int64, [4]int) {
+	pu, d := w.pu8, &w.delta
+	fg := func(i int32) bool { return int(pu[i]) > thr }
+	x, y := int(start)%w.pw-1, int(start)/w.pw-1
+	box := [4]int{x, y, x, y}
+	i0 := start
+	s := 4
+	if hole {
+		s = 0
+	}
+	send := s
+	var i1 int32
+	for {
+		s = (s - 1) & 7
+		i1 = i0 + d[s]
+		if fg(i1) || s == send {
+			break
+		}
+	}
+	if s == send && !fg(i1) {
+		return 0, box
+	}
+	var a int64
+	i3 := i0
+	for {
+		send = s
+		var i4 int32
+		for s < 15 {
+			s++
+			i4 = i3 + d[s]
+			if fg(i4) {
+				break
+			}
+		}
+		s &= 7
+		dx, dy := step(s)
+		nx, ny := x+dx, y+dy
+		a += int64(x)*int64(ny) - int64(y)*int64(nx)
+		x, y = nx, ny
+		box[0], box[1] = min(box[0], x), min(box[1], y)
+		box[2], box[3] = max(box[2], x), max(box[3], y)
+		if i4 == i0 && i3 == i1 {
+			break
+		}
+		i3 = i4
+		s = (s + 4) & 7
+	}
+	if a < 0 {
+		a = -a
+	}
+	return a, box
+}
+
+// node holds the data of a union-find root: a component or the outside.
+type node struct {
+	size   int32
+	pos    int32 // index in live, -1 if not live
+	first  int32 // smallest (first in raster order) padded index
+	x0, y0 int32 // bounding box, image coordinates
+	x1, y1 int32
+	dirty  bool    // box changed since iou was computed
+	iou    float64 // cached best IoU of the set's box
+}
+
+// find returns the root of i, halving the path.
+func (w *worker) find(i int32) int32 {
+	p := w.parent
+	for p[i] != i {
+		g := p[p[i]]
+		p[i] = g
+		i = g
+	}
+	return i
+}
+
+// unite merges the sets of roots ra and rb and returns the new root;
+// outside (if >= 0) always stays a root and is never live.
+func (w *worker) unite(ra, rb, outside int32) int32 {
+	ns := w.nodes
+	if rb == outside || (ra != outside && ns[ra].size < ns[rb].size) {
+		ra, rb = rb, ra
+	}
+	w.parent[rb] = ra
+	B := &ns[rb]
+	if B.pos >= 0 {
+		k := B.pos
+		last := w.live[len(w.live)-1]
+		w.live[k] = last
+		ns[last].pos = k
+		w.live = w.live[:len(w.live)-1]
+		B.pos = -1
+	}
+	if ra == outside {
+		return ra
+	}
+	A := &ns[ra]
+	A.size += B.size
+	A.x0, A.y0 = min(A.x0, B.x0), min(A.y0, B.y0)
+	A.x1, A.y1 = max(A.x1, B.x1), max(A.y1, B.y1)
+	A.first = min(A.first, B.first)
+	A.dirty = true
+	return ra
+}
+
+// join adds pixel q at (x, y) to root r, or makes it a new live root if r
+// is negative. It returns q's root.
+func (w *worker) join(q, r int32, x, y int32) int32 {
+	if r < 0 {
+		w.parent[q] = q
+		w.nodes[q] = node{size: 1, pos: int32(len(w.live)), first: q,
+			x0: x, y0: y, x1: x, y1: y, dirty: true}
+		w.live = append(w.live, q)
+		return q
+	}
+	w.parent[q] = r
+	n := &w.nodes[r]
+	n.size++
+	n.first = min(n.first, q)
+	if x < n.x0 || x > n.x1 || y < n.y0 || y > n.y1 {
+		n.x0, n.y0 = min(n.x0, x), min(n.y0, y)
+		n.x1, n.y1 = max(n.x1, x), max(n.y1, y)
+		n.dirty = true
+	}
+	return r
+}
+
+// liveMax returns the largest IoU over the live components' boxes; box
+// converts a component bbox into the predicted box.
+func (w *worker) liveMax(gts []image.Rectangle, box func(b [4]int32) image.Rectangle) float64 {
+	best := -1.0
+	for _, r := range w.live {
+		n := &w.nodes[r]
+		if n.dirty {
+			n.iou = maxIoU(box([4]int32{n.x0, n.y0, n.x1, n.y1}), gts)
+			n.dirty = false
+		}
+		best = max(best, n.iou)
+	}
+	return best
+}
+
+// quadEuler[m] is the contribution of a 2×2 quad with foreground bits m
+// (TL<<3 | TR<<2 | BL<<1 | BR) to 4×(Euler number) under 8-connectivity
+// (Gray's bit quads): +1 for one pixel, -1 for three, -2 for a diagonal
+// pair.
+func quadEuler(m int) int32 {
+	switch m {
+	case 1, 2, 4, 8:
+		return 1
+	case 7, 11, 13, 14:
+		return -1
+	case 6, 9:
+		return -2
+	}
+	return 0
+}
+
+// Neighbour bits of a pixel's 8-neighbourhood mask.
+const (
+	nbN uint8 = 1 << iota
+	nbS
+	nbE
+	nbW
+	nbNW
+	nbNE
+	nbSW
+	nbSE
+)
+
+// ringBits lists the neighbour bits around a pixel in circular order: N,
+// NE, E, SE, S, SW, W, NW (even positions are edge neighbours).
+func ringBits() [8]uint8 { return [8]uint8{nbN, nbNE, nbE, nbSE, nbS, nbSW, nbW, nbNW} }
+
+// reps lists one neighbour (ring position) per group of neighbours that
+// are already known to be in one set.
+type reps struct {
+	n   uint8
+	pos [4]uint8
+}
+
+// repTable returns, for every 8-neighbourhood mask of foreground pixels,
+// one representative per group of them that must already share a set:
+// neighbours 8-adjacent to each other (consecutive around the ring, or two
+// edge neighbours such as N and E).
+func repTable() [256]reps {
+	ring := ringBits()
+	var t [256]reps
+	for m := range 256 {
+		in := func(i int) bool { return uint8(m)&ring[(i+8)%8] != 0 }
+		adj := func(i, j int) bool {
+			d := (j - i + 8) % 8
+			return d == 1 || d == 7 || ((d == 2 || d == 6) && i%2 == 0)
+		}
+		var seen [8]bool
+		for start := range 8 {
+			if !in(start) || seen[start] {
+				continue
+			}
+			var buf [8]int
+			group := append(buf[:0], start)
+			seen[start] = true
+			for k := 0; k < len(group); k++ {
+				for j := range 8 {
+					if in(j) && !seen[j] && adj(group[k], j) {
+						seen[j] = true
+						group = append(group, j)
+					}
+				}
+			}
+			rep := -1
+			for _, want := range [4]int{6, 0, 2, 4} { // W first: the previous pixel
+				for _, g := range group {
+					if g == want && rep < 0 {
+						rep = g
+					}
+				}
+			}
+			if rep < 0 {
+				rep = group[0]
+			}
+			t[m].pos[t[m].n] = uint8(rep)
+			t[m].n++
+		}
+	}
+	return t
+}
+
+// eulerTable returns, for every 8-neighbourhood mask, the change of
+// 4×(Euler number) when the centre pixel turns foreground: the sum over
+// the four 2×2 quads holding it.
+func eulerTable() [256]int32 {
+	var t [256]int32
+	for m := range 256 {
+		b := func(bit uint8) int {
+			if uint8(m)&bit != 0 {
+				return 1
+			}
+			return 0
+		}
+		qNW := b(nbNW)<<3 | b(nbN)<<2 | b(nbW)<<1
+		qNE := b(nbN)<<3 | b(nbNE)<<2 | b(nbE)
+		qSW := b(nbW)<<3 | b(nbSW)<<1 | b(nbS)
+		qSE := b(nbE)<<2 | b(nbS)<<1 | b(nbSE)
+		t[m] = quadEuler(qNW|1) - quadEuler(qNW) + quadEuler(qNE|2) - quadEuler(qNE) +
+			quadEuler(qSW|4) - quadEuler(qSW) + quadEuler(qSE|8) - quadEuler(qSE)
+	}
+	return t
+}
+
+// fgPass adds foreground pixels in decreasing value, 8-connected, and
+// records for every present value v the best IoU over the outer borders of
+// {u8 >= v}: each outer border's bounding box is its component's.
+func (w *worker) fgPass(m Map, gts []image.Rectangle) {
+	W, H := m.W, m.H
+	pw := int32(w.pw)
+	par := w.parent[:w.pw*(H+2)]
+	for i := range par {
+		par[i] = -1
+	}
+	w.live = w.live[:0]
+	w.fgStart = w.fgStart[:0]
+	w.fgIoU[256] = maxIoU(NoBox(), gts)
+	box := func(b [4]int32) image.Rectangle {
+		return predBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), W, H)
+	}
+	// add joins root r with the set of neighbour nb, if nb is foreground.
+	// The previous pixel's root, while still a root, saves a find.
+	prevQ, prevR := int32(-1), int32(-1)
+	euler4 := int32(0)
+	add := func(r, nb int32) int32 {
+		if par[nb] < 0 {
+			return r
+		}
+		var rn int32
+		if nb == prevQ && par[prevR] == prevR {
+			rn = prevR
+		} else {
+			rn = w.find(nb)
+		}
+		switch {
+		case r < 0:
+			return rn
+		case rn != r:
+			return w.unite(r, rn, -1)
+		}
+		return r
+	}
+	for v := 255; v >= 1; v-- {
+		if w.hist[v] == 0 {
+			continue
+		}
+		for k := w.start[v]; k < w.start[v+1]; k++ {
+			q, xy := w.byVal[k], w.byXY[k]
+			// Foreground neighbours are already united with each other, so
+			// a corner need not be joined when an edge neighbour next to it
+			// is foreground.
+			var nb uint8
+			if par[q-pw] >= 0 {
+				nb |= nbN
+			}
+			if par[q+pw] >= 0 {
+				nb |= nbS
+			}
+			if par[q+1] >= 0 {
+				nb |= nbE
+			}
+			if par[q-1] >= 0 {
+				nb |= nbW
+			}
+			if par[q-pw-1] >= 0 {
+				nb |= nbNW
+			}
+			if par[q-pw+1] >= 0 {
+				nb |= nbNE
+			}
+			if par[q+pw-1] >= 0 {
+				nb |= nbSW
+			}
+			if par[q+pw+1] >= 0 {
+				nb |= nbSE
+			}
+			euler4 += w.euler[nb]
+			if nb == 0 {
+				prevQ, prevR = q, w.join(q, -1, int32(xy&0xffff), int32(xy>>16))
+				continue
+			}
+			// Neighbours adjacent to each other already share a set: join
+			// one representative of each group.
+			rp := &w.fgReps[nb]
+			r := int32(-1)
+			for _, p := range rp.pos[:rp.n] {
+				r = add(r, q+w.ringOff[p])
+			}
+			prevQ, prevR = q, w.join(q, r, int32(xy&0xffff), int32(xy>>16))
+		}
+		w.fgIoU[v] = w.liveMax(gts, box)
+		w.holes[v] = int32(len(w.live)) - euler4/4
+		w.fgOff[v] = w.starts(&w.fgStart, 0)
+		if w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc) {
+			w.fgWin[v] = w.window()
+		}
+	}
+}
+
+// starts appends the border start pixel of every live set to *dst (its
+// first pixel, shifted by off) and returns the appended range.
+func (w *worker) starts(dst *[]int32, off int32) [2]int32 {
+	if !w.cfg.has(MaxBoxAcc) && !w.cfg.has(TopLoc) {
+		return [2]int32{}
+	}
+	lo := int32(len(*dst))
+	for _, r := range w.live {
+		*dst = append(*dst, w.nodes[r].first+off)
+	}
+	return [2]int32{lo, int32(len(*dst))}
+}
+
+// window returns the bounding box of all live sets.
+func (w *worker) window() [4]int32 {
+	b := [4]int32{math.MaxInt32, math.MaxInt32, -1, -1}
+	for _, r := range w.live {
+		n := &w.nodes[r]
+		b[0], b[1] = min(b[0], n.x0), min(b[1], n.y0)
+		b[2], b[3] = max(b[2], n.x1), max(b[3], n.y1)
+	}
+	return b
+}
+
+// holePass adds background pixels in increasing value, 4-connected, with a
+// virtual outside node that owns the padding, and records for every
+// present value v the best IoU over the hole borders of the foreground
+// {u8 >= v}: a hole border's bounding box is its hole's, grown by one pixel.
+func (w *worker) holePass(m Map, gts []image.Rectangle) {
+	W, H := m.W, m.H
+	pw := int32(w.pw)
+	n := w.pw * (H + 2)
+	outside := int32(n)
+	par := w.parent[:n+1]
+	for i := range par {
+		par[i] = -1
+	}
+	for x := range w.pw {
+		par[x], par[n-1-x] = outside, outside
+	}
+	for y := 1; y <= H; y++ {
+		par[y*w.pw], par[y*w.pw+W+1] = outside, outside
+	}
+	par[outside] = outside
+	w.nodes[outside] = node{pos: -1}
+	w.live = w.live[:0]
+	w.holeStart = w.holeStart[:0]
+	w.holeIoU[256] = -1
+	box := func(b [4]int32) image.Rectangle {
+		return predBox(int(b[0])-1, int(b[1])-1, int(b[2])+1, int(b[3])+1, W, H)
+	}
+	add := func(r, nb int32) int32 {
+		if par[nb] < 0 {
+			return r
+		}
+		rn := w.find(nb)
+		switch {
+		case r < 0:
+			return rn
+		case rn != r:
+			return w.unite(r, rn, outside)
+		}
+		return r
+	}
+	last := 0 // last level with a hole
+	for v := 1; v < 256; v++ {
+		if w.hist[v] > 0 && w.holes[v] > 0 {
+			last = v
+		}
+	}
+	if w.noSkip {
+		last = 255
+	}
+	for v := range 256 {
+		if v > last {
+			w.holeIoU[v] = -1
+			w.holeOff[v] = [2]int32{}
+			continue
+		}
+		if w.hist[v] == 0 {
+			continue
+		}
+		w.holesSeen[v] = int32(len(w.live))
+		w.holeIoU[v] = w.liveMax(gts, box)
+		// A hole border starts at the pixel left of the hole's first pixel.
+		w.holeOff[v] = w.starts(&w.holeStart, -1)
+		for k := w.start[v]; k < w.start[v+1]; k++ {
+			q, xy := w.byVal[k], w.byXY[k]
+			r := add(-1, q-pw)
+			r = add(r, q-1)
+			r = add(r, q+1)
+			r = add(r, q+pw)
+			if r == outside {
+				par[q] = outside
+				continue
+			}
+			w.join(q, r, int32(xy&0xffff), int32(xy>>16))
+		}
+	}
+}
+
+// bin returns the numpy.histogram bin of score s over w.edges: the largest
+// i with edges[i] <= s, the last bin closed; -1 if s is outside.
+func (w *worker) bin(s float64) int {
+	e := w.edges
+	n := len(e)
+	if !(s >= e[0] && s <= e[n-1]) {
+		return -1
+	}
+	if s >= 1 {
+		switch {
+		case s < 2:
+			return n - 3
+		default:
+			return n - 2
+		}
+	}
+	k := min(int(s*w.inv), n-4)
+	for k+1 < n-3 && e[k+1] <= s {
+		k++
+	}
+	for k > 0 && e[k] > s {
+		k--
+	}
+	return k
+}
+
+// pixels accumulates the PxAP histograms of one image.
+func (w *worker) pixels(st *Stats, m Map, mask *Mask) {
+	st.MaskImages++
+	for i, lab := range mask.Pix {
+		var h []int64
+		switch lab {
+		case MaskForeground:
+			h = st.FgHist
+		case MaskBackground:
+			h = st.BgHist
+		default:
+			continue
+		}
+		if b := w.bin(m.Pix[i]); b >= 0 {
+			h[b]++
+		}
+	}
+}
