@@ -34,4 +34,48 @@
 // weights are constant; its weight matrix is returned as classes×channels
 // with Gemm's alpha, beta and transB applied. When no linear layer follows,
 // the pooled values are the scores and the head is the identity.
+//
+// # Gradients
+//
+// ONNX Runtime's inference build computes no gradients, so Model.Gradient
+// and Model.GradientModel append a reverse-mode backward pass to the graph
+// as standard ONNX nodes of the model's own opset (8 or later) and run it
+// like any model. The objective, per sample, is a class's score (Logit), its
+// softmax probability (Probability), the cross-entropy against a label
+// (CrossEntropy) or a seed-weighted sum of the scores (Weighted); the batch
+// objective is their sum, so each sample gets its own gradient. The class,
+// label or seed is a graph input fed at run time (a negative class means the
+// top-1 class, resolved in the graph), so one built graph serves every
+// class. The scores are the named or only output, or the input of the
+// Softmax or LogSoftmax that produces it. The outputs are the original
+// outputs, the flattened scores, the classes used, and each target's value
+// and gradient.
+//
+// Only nodes on a path from a target to the scores are differentiated; no
+// gradient flows through Shape, Size, ConstantOfShape, comparisons or other
+// index-valued ops. An op on the path without a backward rule is an error
+// wrapping ErrNoRule that names the op and node, a non-float tensor on the
+// path wraps ErrIntegerPath, and a target the scores do not depend on wraps
+// ErrNotDependent. Backward rules exist for Conv (groups, strides, pads,
+// auto_pad, dilations), BatchNormalization (inference), Relu, LeakyRelu,
+// PRelu, Elu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Erf, Gelu (exact),
+// Softplus, Exp, Log, Sqrt, Reciprocal, Abs, Pow (exponent constant), Neg,
+// Add, Sub, Mul, Div and Sum with full broadcasting, MaxPool and
+// GlobalMaxPool (to the first arg-max, overlapping windows, pads,
+// ceil_mode, dilations), AveragePool (count_include_pad either way,
+// ceil_mode), GlobalAveragePool, ReduceSum, ReduceMean, ReduceMax, Gemm,
+// MatMul (batched), Flatten, Reshape, Squeeze, Unsqueeze, Expand,
+// Transpose, Concat, Split, Slice (step 1), Gather (constant indices), Pad
+// (constant mode), Identity, Dropout, Cast, Softmax, LogSoftmax, LRN,
+// LayerNormalization, InstanceNormalization, and Resize and Upsample
+// (nearest, whole scale factors).
+//
+// Shapes are learnt once per graph by running the model on zeros (at batch
+// size 2 when the batch is dynamic, so that broadcasting along the batch
+// axis shows, or 1 if the model refuses 2); every node that restores a
+// tensor's shape reads it at run time with Shape, so a graph serves any
+// batch size. Convolution and pooling adjoints are Conv nodes on the
+// gradient spread out by the strides (ConvTranspose before opset 10).
+// Built graphs are cached in memory per model hash, input size, targets,
+// objective and scores output.
 package onnx

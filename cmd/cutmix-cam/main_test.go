@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cutmixcam/cutmix-cam/internal/npy"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 )
 
@@ -236,7 +237,7 @@ func TestBadInput(t *testing.T) {
 
 func TestHelpGolden(t *testing.T) {
 	inRoot(t)
-	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}, {"probe", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}, {"probe", "--help"}, {"cam", "--help"}, {"wsol", "--help"}, {"merge", "--help"}, {"robust", "--help"}} {
 		out, _, code := cli(t, args...)
 		if code != exitOK {
 			t.Fatalf("%v: exit %d", args, code)
@@ -371,6 +372,86 @@ func TestProbeBadInput(t *testing.T) {
 		{[]string{"probe", "--out", "x", "--data", "nosuch"}, exitRuntime, "folder not found"},
 		{[]string{"probe", "--out", t.TempDir(), "--images", "testdata/images/bomb.png", "testdata/images/gray.png"}, exitRuntime, "pixel cap"},
 		{[]string{"probe", "--out", t.TempDir(), "--fixed", "64", "--images", "testdata/images/shapes.png", "testdata/images/gray.png"}, exitRuntime, "box"},
+	}
+	for _, tc := range tests {
+		_, errOut, code := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.text) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.text)
+		}
+	}
+}
+
+func TestCAMCommand(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	dir := t.TempDir()
+	out, errOut, code := cli(t, "-q", "cam", "--json", "--npy", "--panel", "--class", "top2", "--method", "cam,gradcam++,scorecam",
+		"--out", dir, "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png", "testdata/images")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep camReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// shapes.png twice (named and from the folder), shapes.jpg, shapes.gif,
+	// gray.png; bomb.png and corrupt.png in the folder are skipped.
+	if len(rep.Images) != 5 || len(rep.Skipped) != 2 || rep.Layer != "features" {
+		t.Fatalf("cam --json: %d images, skipped %v, layer %q", len(rep.Images), rep.Skipped, rep.Layer)
+	}
+	for _, im := range rep.Images {
+		if len(im.Results) != 6 || im.Panel == "" {
+			t.Errorf("%s: %d results, panel %q; want 3 methods × 2 classes and a panel", im.Image, len(im.Results), im.Panel)
+		}
+		for _, r := range im.Results {
+			for _, f := range r.Files {
+				if _, err := os.Stat(f); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+	// The .npy map is the min-max normalised map at the input size.
+	f, err := os.Open(rep.Images[0].Results[0].Files[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	arr, err := npy.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := arr.Data[0], arr.Data[0]
+	for _, v := range arr.Data {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if fmt.Sprint(arr.Shape) != "[16 16]" || lo != 0 || hi != 1 {
+		t.Errorf(".npy map shape %v range [%g, %g], want [16 16] over [0, 1]", arr.Shape, lo, hi)
+	}
+	// Duplicate stems get a suffix instead of overwriting each other.
+	if _, err := os.Stat(filepath.Join(dir, "shapes-2.cam.c0.png")); err != nil {
+		t.Errorf("second shapes image: %v", err)
+	}
+}
+
+func TestCAMBadInput(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	empty := t.TempDir()
+	tests := []struct {
+		args []string
+		code exitCode
+		text string
+	}{
+		{[]string{"cam", "--out", "x", "testdata/models/tiny_cam.onnx"}, exitUsage, "IMAGE"},
+		{[]string{"cam", "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png"}, exitUsage, "--out"},
+		{[]string{"cam", "--method", "foo", "--out", "x", "m.onnx", "i.png"}, exitUsage, "--method"},
+		{[]string{"cam", "--class", "x", "--out", "x", "m.onnx", "i.png"}, exitUsage, "--class"},
+		{[]string{"cam", "--out", t.TempDir(), "testdata/models/tiny_cam.onnx", empty}, exitRuntime, "no PNG, JPEG or GIF"},
+		{[]string{"cam", "--out", t.TempDir(), "--class", "9", "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png"}, exitRuntime, "out of range"},
+		{[]string{"cam", "--out", t.TempDir(), "--layer", "logits", "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png"}, exitRuntime, "4-D"},
+		{[]string{"cam", "--out", t.TempDir(), "--layer", "relu1", "--method", "cam", "testdata/models/tiny_cam.onnx", "testdata/images/shapes.png"}, exitRuntime, "try gradcam"},
+		{[]string{"cam", "--out", t.TempDir(), "testdata/models/tiny_cam.onnx", "testdata/images/corrupt.png"}, exitRuntime, "corrupt.png"},
 	}
 	for _, tc := range tests {
 		_, errOut, code := cli(t, tc.args...)

@@ -108,7 +108,12 @@ Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
 		newSetupCmd(g, nil),
 		newInspectCmd(g, nil),
 		newPredictCmd(g, nil),
+		newGradCmd(g, nil),
 		newProbeCmd(g, nil),
+		newCAMCmd(g, nil),
+		newWSOLCmd(g, nil),
+		newMergeCmd(g, nil),
+		newRobustCmd(g, nil),
 	)
 	return root
 }

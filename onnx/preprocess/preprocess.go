@@ -314,3 +314,18 @@ func (n Norm) Fill(dst []float32, img *image.NRGBA, channels int) {
 		}
 	}
 }
+
+// Affine returns a and b such that the model value of channel c is
+// a·x + b for a pixel x in [0, 1] (x = p/255). Attacks that work in pixel
+// space use it to fold the normalisation into the model.
+func (n Norm) Affine(c int) (a, b float32) {
+	scale := n.Scale
+	if scale == 0 {
+		scale = 1.0 / 255
+	}
+	std := n.Std[c]
+	if std == 0 {
+		std = 1
+	}
+	return 255 * scale / std, -n.Mean[c] / std
+}

@@ -291,3 +291,17 @@ func FuzzParseNorm(f *testing.F) {
 		}
 	})
 }
+
+func TestAffine(t *testing.T) {
+	for _, n := range []preprocess.Norm{preprocess.Unit, preprocess.ImageNet, preprocess.None, {Mean: [3]float32{0.5, 0.4, 0.3}, Std: [3]float32{0.2, 0.3, 0.4}}} {
+		img := pixels(1, 1, func(x, y int) color.NRGBA { return color.NRGBA{200, 100, 7, 255} })
+		v := make([]float32, 3)
+		n.Fill(v, img, 3)
+		for c, p := range []float32{200, 100, 7} {
+			a, b := n.Affine(c)
+			if got := a*p/255 + b; math.Abs(float64(got-v[c])) > 1e-4 {
+				t.Errorf("%+v channel %d: affine gives %g, Fill %g", n, c, got, v[c])
+			}
+		}
+	}
+}

@@ -49,7 +49,18 @@ func run(root string) error {
 		"tiny_avgpool.onnx":     tinyAvgPool(rng),
 		"vector_input.onnx":     vectorInput(rng),
 	}
-	for _, name := range []string{"tiny_cam.onnx", "tiny_gray_static.onnx", "tiny_avgpool.onnx", "vector_input.onnx"} {
+	// Gradient fixtures draw from their own stream, so adding one leaves the
+	// others' weights alone.
+	grng := rand.New(rand.NewPCG(20261129, 5))
+	built["grad_conv.onnx"] = gradConv(grng)
+	built["grad_ops.onnx"] = gradOps(grng)
+	built["grad_shape.onnx"] = gradShape(grng)
+	built["grad_maxpool.onnx"] = gradMaxPool(grng)
+	built["grad_bad.onnx"] = gradBad(grng)
+	built["grad_norm.onnx"] = gradNorm(grng)
+	built["grad_misc.onnx"] = gradMisc(grng)
+	for _, name := range []string{"tiny_cam.onnx", "tiny_gray_static.onnx", "tiny_avgpool.onnx", "vector_input.onnx",
+		"grad_conv.onnx", "grad_ops.onnx", "grad_shape.onnx", "grad_maxpool.onnx", "grad_bad.onnx", "grad_norm.onnx", "grad_misc.onnx"} {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(built[name])
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", name, err)
@@ -333,5 +344,273 @@ func vectorInput(rng *rand.Rand) *onnxpb.ModelProto {
 	g.weights("w", 1, 2, 10)
 	g.node("Gemm", []string{"v", "w"}, []string{"y"}, intAttr("transB", 1))
 	g.output("y", onnxpb.TensorProto_FLOAT, "N", 2)
+	return g.model(13)
+}
+
+func tensorAttr(name string, t *onnxpb.TensorProto) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: t}
+}
+
+func stringAttr(name, v string) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+// gradConv exercises the convolution and pooling backward rules: x
+// [N,3,11,10] → Conv 3→6 (3×3, strides 2,1, dilations 2,1, pads
+// [1,0,2,1]) → LeakyRelu → Conv group 3 (3×2, strides 1,2, auto_pad
+// SAME_UPPER) → BatchNormalization → Clip(−0.5, 0.8) ("clip") → MaxPool
+// 3×3 stride 2 pads 1 ceil_mode → two branches: depthwise Conv (2×2, pads
+// [1,1,0,0]) → AveragePool 2×2 stride 2 ceil_mode, count_include_pad=0;
+// Sigmoid → HardSigmoid → AveragePool 3×3 stride 2 pads 1 ceil_mode,
+// count_include_pad=1 → each GlobalAveragePool → Concat → Flatten → Gemm
+// → "logits" [N,5]. Opset 11.
+func gradConv(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_conv", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 11, 10)
+	g.weights("c1.w", 0.5, 6, 3, 3, 3)
+	g.weights("c1.b", 0.1, 6)
+	g.weights("c2.w", 0.5, 6, 2, 3, 2)
+	g.weights("c3.w", 0.8, 6, 1, 2, 2)
+	g.weights("bn.scale", 1, 6)
+	g.weights("bn.bias", 0.2, 6)
+	g.weights("bn.mean", 0.2, 6)
+	g.floats("bn.var", []float32{0.5, 1.5, 0.8, 1.2, 2, 0.7}, 6)
+	g.floats("clip.min", []float32{-0.5})
+	g.floats("clip.max", []float32{0.8})
+	g.weights("fc.w", 1, 5, 12)
+	g.weights("fc.b", 0.1, 5)
+	g.node("Conv", []string{"x", "c1.w", "c1.b"}, []string{"c1"}, intsAttr("kernel_shape", 3, 3),
+		intsAttr("strides", 2, 1), intsAttr("dilations", 2, 1), intsAttr("pads", 1, 0, 2, 1))
+	g.node("LeakyRelu", []string{"c1"}, []string{"l1"}, floatAttr("alpha", 0.1))
+	g.node("Conv", []string{"l1", "c2.w"}, []string{"c2"}, intsAttr("kernel_shape", 3, 2),
+		intsAttr("strides", 1, 2), intAttr("group", 3), stringAttr("auto_pad", "SAME_UPPER"))
+	g.node("BatchNormalization", []string{"c2", "bn.scale", "bn.bias", "bn.mean", "bn.var"}, []string{"bn"}, floatAttr("epsilon", 1e-3))
+	g.node("Clip", []string{"bn", "clip.min", "clip.max"}, []string{"clip"})
+	g.node("MaxPool", []string{"clip"}, []string{"mp"}, intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2),
+		intsAttr("pads", 1, 1, 1, 1), intAttr("ceil_mode", 1))
+	g.node("Conv", []string{"mp", "c3.w"}, []string{"dw"}, intsAttr("kernel_shape", 2, 2), intAttr("group", 6), intsAttr("pads", 1, 1, 0, 0))
+	g.node("AveragePool", []string{"dw"}, []string{"ap1"}, intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2), intAttr("ceil_mode", 1))
+	g.node("Sigmoid", []string{"mp"}, []string{"sg"})
+	g.node("HardSigmoid", []string{"sg"}, []string{"hs"}, floatAttr("alpha", 1.5), floatAttr("beta", -0.3))
+	g.node("AveragePool", []string{"hs"}, []string{"ap2"}, intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2),
+		intsAttr("pads", 1, 1, 1, 1), intAttr("ceil_mode", 1), intAttr("count_include_pad", 1))
+	g.node("GlobalAveragePool", []string{"ap1"}, []string{"gp1"})
+	g.node("GlobalAveragePool", []string{"ap2"}, []string{"gp2"})
+	g.node("Concat", []string{"gp1", "gp2"}, []string{"cat"}, intAttr("axis", 1))
+	g.node("Flatten", []string{"cat"}, []string{"flat"}, intAttr("axis", 1))
+	g.node("Gemm", []string{"flat", "fc.w", "fc.b"}, []string{"logits"}, intAttr("transB", 1))
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 5)
+	return g.model(11)
+}
+
+// gradOps exercises the element-wise rules and broadcasting: x [N,3,6,6]
+// → Conv 3→4 → Tanh → Mul [4,1,1] → Add [6] → Sub its ReduceMean over H
+// (both operands depend on x) → Div by Sqrt(m·m + 1) (broadcast along H) →
+// Mul by a scalar → HardSwish → PRelu [4,1,1] ("act") → Relu, Elu,
+// HardSigmoid, Erf, Softplus, Pow 3, Neg, Exp, Softmax over channels,
+// LogSoftmax over W, Sum → GlobalMaxPool and ReduceSum (axes input,
+// keepdims 0) → Flatten, Add → MatMul → Add → "logits" [N,5]. Opset 14.
+func gradOps(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_ops", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 6, 6)
+	g.weights("c.w", 0.5, 4, 3, 3, 3)
+	g.weights("c.b", 0.1, 4)
+	g.weights("s1", 1, 4, 1, 1)
+	g.weights("b1", 0.5, 6)
+	g.floats("one", []float32{1})
+	g.floats("k", []float32{2.5})
+	g.floats("three", []float32{3})
+	g.weights("slope", 0.5, 4, 1, 1)
+	g.ints("axes23", []int64{2, 3}, 2)
+	g.weights("w", 1, 4, 5)
+	g.weights("b", 0.1, 5)
+	g.node("Conv", []string{"x", "c.w", "c.b"}, []string{"c"}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+	g.node("Tanh", []string{"c"}, []string{"t"})
+	g.node("Mul", []string{"t", "s1"}, []string{"a1"})
+	g.node("Add", []string{"a1", "b1"}, []string{"a2"})
+	g.node("ReduceMean", []string{"a2"}, []string{"rm"}, intsAttr("axes", 2), intAttr("keepdims", 1))
+	g.node("Sub", []string{"a2", "rm"}, []string{"a3"})
+	g.node("Mul", []string{"rm", "rm"}, []string{"sq"})
+	g.node("Add", []string{"sq", "one"}, []string{"sq1"})
+	g.node("Sqrt", []string{"sq1"}, []string{"d"})
+	g.node("Div", []string{"a3", "d"}, []string{"a4"})
+	g.node("Mul", []string{"k", "a4"}, []string{"a5"})
+	g.node("HardSwish", []string{"a5"}, []string{"hw"})
+	g.node("PRelu", []string{"hw", "slope"}, []string{"act"})
+	g.node("Relu", []string{"act"}, []string{"r"})
+	g.node("Elu", []string{"act"}, []string{"elu"}, floatAttr("alpha", 0.7))
+	g.node("HardSigmoid", []string{"act"}, []string{"hsg"})
+	g.node("Erf", []string{"act"}, []string{"erf"})
+	g.node("Softplus", []string{"act"}, []string{"sp"})
+	g.node("Pow", []string{"act", "three"}, []string{"pw"})
+	g.node("Neg", []string{"pw"}, []string{"npw"})
+	g.node("Exp", []string{"elu"}, []string{"ex"})
+	g.node("Softmax", []string{"act"}, []string{"sm"}, intAttr("axis", 1))
+	g.node("LogSoftmax", []string{"erf"}, []string{"lsm"}, intAttr("axis", -1))
+	g.node("Sum", []string{"r", "hsg", "sp", "npw", "ex", "sm", "lsm"}, []string{"s"})
+	g.node("GlobalMaxPool", []string{"s"}, []string{"gmp"})
+	g.node("ReduceSum", []string{"s", "axes23"}, []string{"rs"}, intAttr("keepdims", 0))
+	g.node("Flatten", []string{"gmp"}, []string{"f"})
+	g.node("Add", []string{"f", "rs"}, []string{"h"})
+	g.node("MatMul", []string{"h", "w"}, []string{"mm"})
+	g.node("Add", []string{"mm", "b"}, []string{"logits"})
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 5)
+	return g.model(14)
+}
+
+// gradShape exercises the shape rules: x [N,1,6,8] → Conv 1→4 → Sigmoid
+// ("s") → Transpose → Reshape (shape from a Constant node) [N,48,4] →
+// batched MatMul of its transpose with itself [N,4,4] → Unsqueeze →
+// Squeeze → Slice → Pad → Gather (repeated indices) → Split [1,3] → Concat,
+// Expand → Add → ReduceMax → Cast → Identity → Dropout → LogSoftmax; and
+// Reshape → MatMul [4,3] → Flatten → Transpose → Gemm (transA, alpha 0.7,
+// beta 0.3) → Add → "logits" [N,5]. Opset 13.
+func gradShape(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_shape", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 1, 6, 8)
+	g.weights("c.w", 1, 4, 1, 3, 3)
+	g.weights("c.b", 0.1, 4)
+	g.ints("ax1", []int64{1}, 1)
+	g.ints("sl.starts", []int64{1}, 1)
+	g.ints("sl.ends", []int64{4}, 1)
+	g.ints("sl.axes", []int64{2}, 1)
+	g.ints("pads", []int64{0, 0, 1, 0, 1, 0}, 6)
+	g.ints("gidx", []int64{0, 2, 2, -1}, 4)
+	g.ints("split", []int64{1, 3}, 2)
+	g.ints("eshape", []int64{1, 4, 4}, 3)
+	g.ints("flat2", []int64{0, -1}, 2)
+	g.weights("wb", 1, 4, 3)
+	g.weights("gw", 0.3, 144, 5)
+	g.weights("gc", 0.5, 5)
+	g.weights("w2", 1, 4, 5)
+	g.node("Conv", []string{"x", "c.w", "c.b"}, []string{"c"}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+	g.node("Sigmoid", []string{"c"}, []string{"s"})
+	g.node("Transpose", []string{"s"}, []string{"tr"}, intsAttr("perm", 0, 2, 3, 1))
+	g.node("Constant", nil, []string{"rshape"}, tensorAttr("value", &onnxpb.TensorProto{
+		DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Dims: []int64{3}, Int64Data: []int64{0, 48, 4}}))
+	g.node("Reshape", []string{"tr", "rshape"}, []string{"rs"})
+	g.node("Transpose", []string{"rs"}, []string{"rst"}, intsAttr("perm", 0, 2, 1))
+	g.node("MatMul", []string{"rst", "rs"}, []string{"gram"})
+	g.node("Unsqueeze", []string{"gram", "ax1"}, []string{"un"})
+	g.node("Squeeze", []string{"un", "ax1"}, []string{"sq"})
+	g.node("Slice", []string{"sq", "sl.starts", "sl.ends", "sl.axes"}, []string{"sl"})
+	g.node("Pad", []string{"sl", "pads"}, []string{"pd"})
+	g.node("Gather", []string{"pd", "gidx"}, []string{"ga"}, intAttr("axis", 1))
+	g.node("Split", []string{"ga", "split"}, []string{"sp0", "sp1"}, intAttr("axis", 2))
+	g.node("Concat", []string{"sp1", "sp0"}, []string{"cc"}, intAttr("axis", 2))
+	g.node("Expand", []string{"sp0", "eshape"}, []string{"ex"})
+	g.node("Add", []string{"cc", "ex"}, []string{"ce"})
+	g.node("ReduceMax", []string{"ce"}, []string{"mx"}, intsAttr("axes", 2), intAttr("keepdims", 0))
+	g.node("Cast", []string{"mx"}, []string{"mxc"}, intAttr("to", int64(onnxpb.TensorProto_FLOAT)))
+	g.node("Identity", []string{"mxc"}, []string{"mxi"})
+	g.node("Dropout", []string{"mxi"}, []string{"mxd"})
+	g.node("LogSoftmax", []string{"mxd"}, []string{"ls"}, intAttr("axis", 1))
+	g.node("MatMul", []string{"rs", "wb"}, []string{"mm"})
+	g.node("Flatten", []string{"mm"}, []string{"fl"})
+	g.node("Transpose", []string{"fl"}, []string{"flt"})
+	g.node("Gemm", []string{"flt", "gw", "gc"}, []string{"gm"}, intAttr("transA", 1), floatAttr("alpha", 0.7), floatAttr("beta", 0.3))
+	g.node("MatMul", []string{"ls", "w2"}, []string{"m2"})
+	g.node("Add", []string{"gm", "m2"}, []string{"logits"})
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 5)
+	return g.model(13)
+}
+
+// gradMaxPool routes gradients through an overlapping, dilated, padded
+// MaxPool: x [N,1,6,6] → MaxPool 3×2 (strides 1,2, dilations 1,2, pads
+// [1,0,0,1]; 5×3 out) → Flatten → "logits" [N,15]. Opset 12.
+func gradMaxPool(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_maxpool", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 1, 6, 6)
+	g.node("MaxPool", []string{"x"}, []string{"mp"}, intsAttr("kernel_shape", 3, 2), intsAttr("strides", 1, 2),
+		intsAttr("dilations", 1, 2), intsAttr("pads", 1, 0, 0, 1))
+	g.node("Flatten", []string{"mp"}, []string{"logits"})
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 15)
+	return g.model(12)
+}
+
+// gradNorm exercises the normalization rules: x [N,3,5,6] → Conv 3→6 →
+// LRN (size 3) → InstanceNormalization → LRN (size 5) →
+// LayerNormalization (axis 2, over H and W) → GlobalAveragePool → Flatten
+// → Gemm → "logits" [N,4]. Opset 17.
+func gradNorm(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_norm", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 5, 6)
+	g.weights("c.w", 1, 6, 3, 3, 3)
+	g.weights("c.b", 0.1, 6)
+	g.weights("in.scale", 1, 6)
+	g.weights("in.b", 0.3, 6)
+	g.weights("ln.scale", 1, 5, 6)
+	g.weights("ln.b", 0.3, 5, 6)
+	g.weights("fc.w", 1, 4, 6)
+	g.weights("fc.b", 0.1, 4)
+	g.node("Conv", []string{"x", "c.w", "c.b"}, []string{"c"}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+	g.node("LRN", []string{"c"}, []string{"l1"}, intAttr("size", 3), floatAttr("alpha", 0.5), floatAttr("beta", 0.75), floatAttr("bias", 1.2))
+	g.node("InstanceNormalization", []string{"l1", "in.scale", "in.b"}, []string{"in"})
+	g.node("LRN", []string{"in"}, []string{"l2"}, intAttr("size", 5), floatAttr("alpha", 0.8))
+	g.node("LayerNormalization", []string{"l2", "ln.scale", "ln.b"}, []string{"ln"}, intAttr("axis", 2))
+	g.node("GlobalAveragePool", []string{"ln"}, []string{"gp"})
+	g.node("Flatten", []string{"gp"}, []string{"f"})
+	g.node("Gemm", []string{"f", "fc.w", "fc.b"}, []string{"logits"}, intAttr("transB", 1))
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 4)
+	return g.model(17)
+}
+
+// gradMisc exercises the remaining rules and opset-18+ input forms: x
+// [N,3,5,5] → Conv 3→4 → Gelu ("g") → Abs → Clip (min only) → Log; 1 /
+// (g·g + 1) → Add → MaxPool 3×3 (stride 1, pads 1) → Pad (axes input) → Split (num_outputs) → Mul →
+// ReduceMean (axes input, keepdims 0); Resize nearest ×2,×3 of the pad →
+// Mul by a weight map → ReduceMax (axes input) → Flatten → Concat → Gemm → "logits" [N,3]. Opset
+// 20.
+func gradMisc(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_misc", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 5, 5)
+	g.weights("c.w", 1, 4, 3, 3, 3)
+	g.weights("c.b", 0.1, 4)
+	g.floats("lo", []float32{0.1})
+	g.floats("one", []float32{1})
+	g.ints("pads", []int64{1, 0, 0, 2}, 4)
+	g.ints("pad.axes", []int64{2, 3}, 2)
+	g.ints("hw", []int64{2, 3}, 2)
+	g.floats("up.scales", []float32{1, 1, 2, 3}, 4)
+	g.weights("up.w", 1, 1, 1, 12, 21)
+	g.weights("fc.w", 1, 3, 6)
+	g.weights("fc.b", 0.1, 3)
+	g.node("Conv", []string{"x", "c.w", "c.b"}, []string{"c"}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+	g.node("Gelu", []string{"c"}, []string{"g"})
+	g.node("Abs", []string{"g"}, []string{"a"})
+	g.node("Clip", []string{"a", "lo"}, []string{"cl"})
+	g.node("Log", []string{"cl"}, []string{"l"})
+	g.node("Mul", []string{"g", "g"}, []string{"gg"})
+	g.node("Add", []string{"gg", "one"}, []string{"gg1"})
+	g.node("Reciprocal", []string{"gg1"}, []string{"r"})
+	g.node("Add", []string{"l", "r"}, []string{"s"})
+	g.node("MaxPool", []string{"s"}, []string{"mp"}, intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1))
+	g.node("Pad", []string{"mp", "pads", "", "pad.axes"}, []string{"p"})
+	g.node("Split", []string{"p"}, []string{"sp0", "sp1"}, intAttr("axis", 1), intAttr("num_outputs", 2))
+	g.node("Mul", []string{"sp0", "sp1"}, []string{"m"})
+	g.node("ReduceMean", []string{"m", "hw"}, []string{"rm"}, intAttr("keepdims", 0))
+	g.node("Resize", []string{"p", "", "up.scales"}, []string{"up"}, stringAttr("mode", "nearest"))
+	g.node("Mul", []string{"up", "up.w"}, []string{"upw"})
+	g.node("ReduceMax", []string{"upw", "hw"}, []string{"rx"})
+	g.node("Flatten", []string{"rx"}, []string{"fx"})
+	g.node("Concat", []string{"rm", "fx"}, []string{"h"}, intAttr("axis", 1))
+	g.node("Gemm", []string{"h", "fc.w", "fc.b"}, []string{"logits"}, intAttr("transB", 1))
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 3)
+	return g.model(20)
+}
+
+// gradBad has two outputs for the gradient error tests: "floor" (x →
+// Floor → Flatten, an op without a backward rule) and "int" (x → Cast to
+// int64 → Cast to float → Flatten, an integer path). Opset 13.
+func gradBad(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_bad", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 1, 2, 2)
+	g.node("Floor", []string{"x"}, []string{"fl"})
+	g.node("Flatten", []string{"fl"}, []string{"floor"})
+	g.node("Cast", []string{"x"}, []string{"xi"}, intAttr("to", int64(onnxpb.TensorProto_INT64)))
+	g.node("Cast", []string{"xi"}, []string{"xf"}, intAttr("to", int64(onnxpb.TensorProto_FLOAT)))
+	g.node("Flatten", []string{"xf"}, []string{"int"})
+	g.output("floor", onnxpb.TensorProto_FLOAT, "N", 4)
+	g.output("int", onnxpb.TensorProto_FLOAT, "N", 4)
 	return g.model(13)
 }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutmixcam/cutmix-cam/internal/npy"
+	"github.com/cutmixcam/cutmix-cam/wsol"
+)
+
+// boxMaps writes a small data set (metadata only) and, for each image, a
+// 224×224 score map that is 1 inside its scaled ground-truth box and 0
+// elsewhere, named <image_id>.npy as wsolevaluation names them.
+func boxMaps(t *testing.T) (data, cams string) {
+	t.Helper()
+	data, cams = t.TempDir(), t.TempDir()
+	d := &wsol.Dataset{}
+	boxes := []image.Rectangle{
+		image.Rect(10, 12, 40, 50), image.Rect(0, 0, 64, 64), image.Rect(20, 5, 60, 30),
+		image.Rect(30, 30, 50, 62), image.Rect(5, 40, 33, 60),
+	}
+	for i, b := range boxes {
+		id := "test/" + string(rune('a'+i)) + ".png"
+		d.Items = append(d.Items, wsol.Item{ID: id, Label: i % 3, Size: image.Pt(64, 64), Boxes: []image.Rectangle{b}})
+		sb := wsol.ScaleBox(b, image.Pt(64, 64), image.Pt(224, 224))
+		arr := npy.Array{Shape: []int{224, 224}, Data: make([]float64, 224*224), DType: npy.Float32}
+		for y := sb.Min.Y; y < sb.Max.Y; y++ {
+			for x := sb.Min.X; x < sb.Max.X; x++ {
+				arr.Data[y*224+x] = 1
+			}
+		}
+		p := filepath.Join(cams, filepath.FromSlash(id)+".npy")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := npy.Write(f, arr); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if err := os.MkdirAll(filepath.Join(data, "metadata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := wsol.WriteMetadata(context.Background(), filepath.Join(data, "metadata"), d); err != nil {
+		t.Fatal(err)
+	}
+	return data, cams
+}
+
+// TestWSOLCams scores maps that fill each ground-truth box exactly: with
+// the reference's one-pixel-larger predicted box the IoU is w·h/((w+1)(h+1)),
+// above 0.7 for these boxes, so every box metric is 100.
+func TestWSOLCams(t *testing.T) {
+	data, cams := boxMaps(t)
+	out, errOut, code := cli(t, "wsol", "--json", "--interval", "0.01", "--data", data, "--cams", cams)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep wsolReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Result
+	if r.Images != 5 || r.MaxBoxAcc != 100 || r.MaxBoxAccV2 != 100 || r.GTKnownLoc != 100 {
+		t.Errorf("perfect box maps: %d images, MaxBoxAcc %g, V2 %g, GT-known %g; want 5, 100, 100, 100", r.Images, r.MaxBoxAcc, r.MaxBoxAccV2, r.GTKnownLoc)
+	}
+	if len(r.Thresholds) != 100 {
+		t.Errorf("%d thresholds at interval 0.01, want 100", len(r.Thresholds))
+	}
+
+	// Shards merge to exactly the single run.
+	dir := t.TempDir()
+	for _, s := range []string{"0/2", "1/2"} {
+		_, errOut, code := cli(t, "wsol", "-q", "--interval", "0.01", "--data", data, "--cams", cams, "--shard", s, "--partial", filepath.Join(dir, strings.Replace(s, "/", "of", 1)+".json"))
+		if code != exitOK {
+			t.Fatalf("shard %s: exit %d: %s", s, code, errOut)
+		}
+	}
+	out, errOut, code = cli(t, "merge", "--json", filepath.Join(dir, "0of2.json"), filepath.Join(dir, "1of2.json"))
+	if code != exitOK {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	var merged wsolReport
+	if err := json.Unmarshal([]byte(out), &merged); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(rep.Result)
+	b, _ := json.Marshal(merged.Result)
+	if string(a) != string(b) {
+		t.Errorf("merged shards differ from the single run:\n%s\n%s", a, b)
+	}
+
+	// Refusals: a duplicate shard, an incomplete set, another configuration.
+	_, errOut, code = cli(t, "merge", filepath.Join(dir, "0of2.json"), filepath.Join(dir, "0of2.json"))
+	if code != exitRuntime || !strings.Contains(errOut, "cutmix-cam: ") {
+		t.Errorf("merge of a duplicate shard: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = cli(t, "merge", filepath.Join(dir, "0of2.json"))
+	if code != exitRuntime || !strings.Contains(errOut, "1 of 2 shards") {
+		t.Errorf("merge of one of two shards: exit %d, %q", code, errOut)
+	}
+	other := filepath.Join(dir, "other.json")
+	if _, errOut, code := cli(t, "wsol", "-q", "--interval", "0.001", "--data", data, "--cams", cams, "--shard", "1/2", "--partial", other); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, errOut, code = cli(t, "merge", filepath.Join(dir, "0of2.json"), other)
+	if code != exitRuntime || !strings.Contains(errOut, "same data") {
+		t.Errorf("merge across configurations: exit %d, %q", code, errOut)
+	}
+}
+
+func TestWSOLShardFromEnv(t *testing.T) {
+	data, cams := boxMaps(t)
+	p := filepath.Join(t.TempDir(), "p.json")
+	t.Setenv("JOB_COMPLETION_INDEX", "1")
+	if _, errOut, code := cli(t, "wsol", "-q", "--data", data, "--cams", cams, "--shard", "env/3", "--partial", p); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"index": 1`) && !strings.Contains(string(b), `"index":1`) {
+		t.Errorf("partial does not record shard 1: %s", b[:min(len(b), 300)])
+	}
+}
+
+func TestWSOLBadInput(t *testing.T) {
+	data, cams := boxMaps(t)
+	empty := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(empty, "metadata"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "metadata", "image_ids.txt"), []byte("a.png\nb.png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code exitCode
+		text string
+	}{
+		{[]string{"wsol", "--cams", cams}, exitUsage, "--data"},
+		{[]string{"wsol", "--data", data}, exitUsage, "MODEL or --cams"},
+		{[]string{"wsol", "--data", data, "--cams", cams, "--interval", "0"}, exitUsage, "--interval"},
+		{[]string{"wsol", "--data", data, "--cams", cams, "--protocol", "iou"}, exitUsage, "--protocol"},
+		{[]string{"wsol", "--data", data, "--cams", cams, "--shard", "2/2", "--partial", "x"}, exitUsage, "--shard"},
+		{[]string{"wsol", "--data", data, "--cams", cams, "--shard", "0/2"}, exitUsage, "--partial"},
+		{[]string{"wsol", "--data", "nosuch", "--cams", cams}, exitRuntime, "folder not found"},
+		{[]string{"wsol", "--data", empty, "--cams", cams}, exitRuntime, "class_labels.txt"},
+		{[]string{"wsol", "--data", data, "--cams", t.TempDir()}, exitRuntime, ".npy"},
+		{[]string{"merge", "nosuch.json"}, exitRuntime, "file not found"},
+	}
+	for _, tc := range tests {
+		_, errOut, code := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.text) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.text)
+		}
+	}
+}

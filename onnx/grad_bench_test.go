@@ -1,0 +1,88 @@
+package onnx_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cutmixcam/cutmix-cam/onnx"
+)
+
+type gradBench struct {
+	name string
+	path func(testing.TB) string
+	n    int
+}
+
+var gradBenches = []gradBench{
+	{"tiny_cam", func(testing.TB) string { return fixture("models", "tiny_cam.onnx") }, 32},
+	{"tiny_resnet", func(testing.TB) string { return fixture("torchref", "tiny_resnet.onnx") }, 8},
+	{"mobilenet_v2_person_128", func(t testing.TB) string { return zoo(t, "st-mobilenet_v2_0.5_128-person.onnx") }, 4},
+	{"light_resnet50_224", func(t testing.TB) string { return zoo(t, "light_resnet50.onnx") }, 1},
+}
+
+// BenchmarkGradient times one forward Run and one Gradient (input
+// gradient of the top-1 logit plus the CAM layer's gradient) per
+// iteration, and reports their ratio as grad/fwd.
+func BenchmarkGradient(b *testing.B) {
+	for _, bm := range gradBenches {
+		b.Run(fmt.Sprintf("%s/n=%d", bm.name, bm.n), func(b *testing.B) {
+			// One thread: two sessions' spinning thread pools would
+			// otherwise steal each other's cores.
+			m := openModel(b, bm.path(b), onnx.Options{Threads: 1})
+			ctx := context.Background()
+			c, h, w := m.InputShape()
+			x := randomInput(bm.n*c*h*w, 1)
+			l, err := m.TargetLayer(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := onnx.GradRequest{Wrt: []string{m.Info().Inputs[0].Name, l.Tensor}}
+			if _, err := m.Gradient(ctx, x, bm.n, req); err != nil { // build and warm up
+				b.Fatal(err)
+			}
+			if _, err := m.Run(ctx, x, bm.n); err != nil {
+				b.Fatal(err)
+			}
+			var fwd, grad time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := m.Run(ctx, x, bm.n); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := m.Gradient(ctx, x, bm.n, req); err != nil {
+					b.Fatal(err)
+				}
+				fwd, grad = fwd+t1.Sub(t0), grad+time.Since(t1)
+			}
+			b.ReportMetric(float64(grad)/float64(fwd), "grad/fwd")
+			b.ReportMetric(float64(fwd.Microseconds())/float64(b.N), "fwd-µs/op")
+		})
+	}
+}
+
+// BenchmarkGradientBuild times building a gradient graph (one probe run
+// included), without the session.
+func BenchmarkGradientBuild(b *testing.B) {
+	for _, bm := range gradBenches {
+		b.Run(bm.name, func(b *testing.B) {
+			m := openModel(b, bm.path(b), onnx.Options{})
+			ctx := context.Background()
+			l, err := m.TargetLayer(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := onnx.GradRequest{Wrt: []string{m.Info().Inputs[0].Name, l.Tensor}}
+			b.ReportAllocs()
+			for b.Loop() {
+				onnx.ResetGradCache()
+				if _, err := m.GradientModel(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,204 @@
+"""Export small torchvision-style classifiers to ONNX and save PyTorch
+autograd gradients for fixed inputs, as references for the Go gradient
+graphs (onnx/grad_torch_test.go).
+
+Run from the repository root with Debian's python3-torch and
+python3-torchvision (CPU):
+
+    /usr/bin/python3 testdata/torchref/export.py testdata/torchref
+
+writes, for every model, NAME.onnx, NAME.x.npy (the input batch),
+NAME.gx.npy (d objective / d input) and NAME.ga.npy (d objective / d the
+target layer), plus manifest.json. The target layer is the input of the
+last AdaptiveAvgPool2d module ("pool_input"), or, for models that pool
+functionally, the output of model.features ("features"; DenseNet's
+in-place ReLU rebinds it to the pooling's input). With --full, it exports torchvision's own resnet18,
+mobilenet_v2, vgg11_bn, densenet121, squeezenet1_1 and efficientnet_b0
+(random, deterministic weights; 224 px) instead; those are large and meant
+for a local folder named by CUTMIX_CAM_TORCH_REF, never for the repository.
+
+Weights come from torch.manual_seed; BatchNorm running statistics are made
+non-trivial by a few train-mode passes over random batches before eval().
+The objective is the sum over the batch of each sample's logit of its
+class (Logit) or its cross-entropy (CE).
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.relu(y + (x if self.down is None else self.down(x)))
+
+
+class TinyResNet(nn.Module):
+    """ResNet layout: conv-bn-relu stem, overlapping MaxPool, two basic
+    blocks, adaptive average pooling, linear head."""
+
+    def __init__(self, classes=7):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 5, 2, 2, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.layer1 = BasicBlock(8, 8, 1)
+        self.layer2 = BasicBlock(8, 16, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.layer2(self.layer1(self.pool(self.stem(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand, act):
+        super().__init__()
+        hid = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        self.block = nn.Sequential(
+            nn.Conv2d(cin, hid, 1, bias=False), nn.BatchNorm2d(hid), act(),
+            nn.Conv2d(hid, hid, 3, stride, 1, groups=hid, bias=False), nn.BatchNorm2d(hid), act(),
+            SqueezeExcite(hid),
+            nn.Conv2d(hid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.block(x)
+        return x + y if self.use_res else y
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, max(c // 4, 2), 1)
+        self.fc2 = nn.Conv2d(max(c // 4, 2), c, 1)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+
+class TinyMobileNet(nn.Module):
+    """MobileNetV2/V3 layout: ReLU6 and Hardswish, depthwise convolutions,
+    squeeze-and-excite (broadcast Mul), residual Add, dropout head."""
+
+    def __init__(self, classes=5):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
+            InvertedResidual(8, 8, 1, 2, nn.ReLU6),
+            InvertedResidual(8, 12, 2, 3, nn.Hardswish),
+            InvertedResidual(12, 12, 1, 2, nn.Hardswish),
+            nn.Conv2d(12, 24, 1, bias=False), nn.BatchNorm2d(24), nn.Hardswish())
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(24, classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = nn.functional.adaptive_avg_pool2d(x, 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
+def settle(model, shape, passes=4):
+    """Runs a few train-mode passes so BatchNorm statistics move, then
+    switches to eval()."""
+    model.train()
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for _ in range(passes):
+            model(torch.randn(shape, generator=g) * 1.5 + 0.3)
+    model.eval()
+    return model
+
+
+def pooled_input(model):
+    """Registers a hook that keeps the input of the last global average
+    pooling (the CAM target layer) with its gradient retained."""
+    kept = {"target": "pool_input"}
+    last = None
+    for m in model.modules():
+        if isinstance(m, nn.AdaptiveAvgPool2d):
+            last = m
+    if last is not None:
+        def hook(_m, inp):
+            inp[0].retain_grad()
+            kept["a"] = inp[0]
+        last.register_forward_pre_hook(hook)
+    else:
+        # functional pooling: hook the module before it
+        feats = model.features
+        kept["target"] = "features"
+
+        def fhook(_m, _inp, out):
+            out.retain_grad()
+            kept["a"] = out
+        feats.register_forward_hook(fhook)
+    return kept
+
+
+def export(name, model, shape, classes, objective, out, opset=13):
+    torch.manual_seed(0)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(2))
+    path = os.path.join(out, name + ".onnx")
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    kept = pooled_input(model)
+    xg = x.clone().requires_grad_(True)
+    logits = model(xg)
+    cls = torch.tensor(classes)
+    if objective == "logit":
+        obj = logits[torch.arange(len(classes)), cls].sum()
+    else:
+        obj = nn.functional.cross_entropy(logits, cls, reduction="sum")
+    obj.backward()
+    np.save(os.path.join(out, name + ".x.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, name + ".gx.npy"), xg.grad.numpy().astype(np.float32))
+    np.save(os.path.join(out, name + ".ga.npy"), kept["a"].grad.numpy().astype(np.float32))
+    return {"name": name, "model": name + ".onnx", "objective": objective, "classes": classes,
+            "target": kept["target"], "target_shape": list(kept["a"].shape)}
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    full = "--full" in sys.argv
+    out = args[0] if args else "testdata/torchref"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    entries = []
+    if not full:
+        torch.manual_seed(10)
+        entries.append(export("tiny_resnet", settle(TinyResNet(), (8, 3, 32, 32)), (2, 3, 32, 32), [3, 5], "logit", out))
+        torch.manual_seed(11)
+        entries.append(export("tiny_mobilenet", settle(TinyMobileNet(), (8, 3, 32, 32)), (2, 3, 32, 32), [1, 4], "ce", out))
+    else:
+        tv = torchvision.models
+        for name in ["resnet18", "mobilenet_v2", "vgg11_bn", "densenet121", "squeezenet1_1", "efficientnet_b0"]:
+            torch.manual_seed(0)
+            model = settle(getattr(tv, name)(), (4, 3, 224, 224), passes=2)
+            entries.append(export(name, model, (1, 3, 224, 224), [207], "logit", out))
+            print(name, "done", flush=True)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "models": entries}, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
