@@ -35,6 +35,7 @@ type wsolOptions struct {
 	sigma     float64
 	shard     string
 	partial   string
+	plots     string
 	norm      string
 	resize    string
 	batch     int
@@ -101,6 +102,7 @@ the single-run numbers. i may be "env" to take JOB_COMPLETION_INDEX
 	f.Float64Var(&o.sigma, "sigma", 0.15, "fixed CAM threshold of the CutMix paper's Top-1/GT-known Loc")
 	f.StringVar(&o.shard, "shard", "", "score shard i/n only (i may be env) and write --partial")
 	f.StringVar(&o.partial, "partial", "", "where --shard writes its partial result")
+	f.StringVar(&o.plots, "plots", "", "write accuracy-vs-threshold and PR curves as PNGs into this folder")
 	f.StringVar(&o.norm, "norm", "imagenet", "input normalisation when a MODEL is given")
 	f.StringVar(&o.resize, "resize", "warp", "fit images to the model: warp (the reference) or crop")
 	f.IntVar(&o.batch, "batch", 16, "images per model call")
@@ -421,6 +423,11 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 		return err
 	}
 	rep.Result = res
+	if o.plots != "" {
+		if err := wsol.WritePlots(ctx, o.plots, res); err != nil {
+			return fmt.Errorf("--plots: %w", err)
+		}
+	}
 	return writeWSOL(o.g, rep)
 }
 

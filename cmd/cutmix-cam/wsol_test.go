@@ -61,7 +61,8 @@ func boxMaps(t *testing.T) (data, cams string) {
 // above 0.7 for these boxes, so every box metric is 100.
 func TestWSOLCams(t *testing.T) {
 	data, cams := boxMaps(t)
-	out, errOut, code := cli(t, "wsol", "--json", "--interval", "0.01", "--data", data, "--cams", cams)
+	plots := t.TempDir()
+	out, errOut, code := cli(t, "wsol", "--json", "--interval", "0.01", "--plots", plots, "--data", data, "--cams", cams)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -75,6 +76,9 @@ func TestWSOLCams(t *testing.T) {
 	}
 	if len(r.Thresholds) != 100 {
 		t.Errorf("%d thresholds at interval 0.01, want 100", len(r.Thresholds))
+	}
+	if _, err := os.Stat(filepath.Join(plots, wsol.BoxPlotFile)); err != nil {
+		t.Errorf("--plots: %v", err)
 	}
 
 	// Shards merge to exactly the single run.
