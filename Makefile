@@ -15,16 +15,20 @@ build:
 setup: build
 	./$(BIN) setup
 
+# The main job: compare the four fixture checkpoints (baseline, CutMix,
+# Mixup, Cutout) on the evaluation split; writes out/demo/report.html,
+# results.json and summary.md. Reruns reuse out/demo/.cache.
+FIXTURES := $(foreach m,baseline cutmix mixup cutout,testdata/models/fmnist_$(m).onnx)
+
 demo: setup
-	./$(BIN) inspect testdata/models/tiny_cam.onnx
-	./$(BIN) predict --top-k 3 testdata/models/tiny_cam.onnx testdata/images/shapes.png testdata/images/shapes.jpg testdata/images/gray.png
+	./$(BIN) compare --norm unit --out out/demo --data testdata/fmnist-wsol $(FIXTURES)
 
 test: setup
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./... ./testdata/gen
+	$(GO) vet ./... ./testdata/gen ./testdata/gen/fmnistscenes
 	$(GO) run ./testdata/gen && git diff --exit-code --stat -- testdata || { echo "testdata/gen no longer reproduces the committed fixtures"; exit 1; }
 	CGO_ENABLED=0 $(GO) build $(PURE)
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 ./... ./testdata/gen/fmnistscenes
 	$(MAKE) --no-print-directory demo
 
 bench: setup

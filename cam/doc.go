@@ -98,6 +98,16 @@
 // blends it over an image with weight Style.Alpha, and Panel lays out
 // image | map | overlay rows, one row per method.
 //
+// # Faithfulness
+//
+// Faithfulness.Score measures whether a map points at what the model uses:
+// deletion and insertion AUC (Petsiuk et al., RISE, BMVC 2018: remove or
+// insert pixels most salient first and integrate the class probability
+// with the trapezoid rule on [0, 1]) and average drop / increase in
+// confidence (Chattopadhyay et al., Grad-CAM++, WACV 2018: the
+// probability on the image masked by the normalised map against the
+// probability on the image). See Faithfulness for the exact definitions.
+//
 // # Concurrency and progress
 //
 // Methods and Targets are immutable values, safe for concurrent use (a

@@ -37,6 +37,10 @@ func codeOf(err error) exitCode {
 	if errors.As(err, &u) {
 		return exitUsage
 	}
+	var f failedError
+	if errors.As(err, &f) {
+		return exitFailed
+	}
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least"} {
 		if strings.HasPrefix(msg, p) {

@@ -237,7 +237,7 @@ func TestBadInput(t *testing.T) {
 
 func TestHelpGolden(t *testing.T) {
 	inRoot(t)
-	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}, {"probe", "--help"}, {"cam", "--help"}, {"wsol", "--help"}, {"merge", "--help"}, {"robust", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"inspect", "--help"}, {"predict", "--help"}, {"setup", "--help"}, {"probe", "--help"}, {"cam", "--help"}, {"wsol", "--help"}, {"merge", "--help"}, {"robust", "--help"}, {"compare", "--help"}, {"audit", "--help"}} {
 		out, _, code := cli(t, args...)
 		if code != exitOK {
 			t.Fatalf("%v: exit %d", args, code)

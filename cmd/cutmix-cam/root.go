@@ -114,6 +114,8 @@ Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
 		newWSOLCmd(g, nil),
 		newMergeCmd(g, nil),
 		newRobustCmd(g, nil),
+		newCompareCmd(g, nil),
+		newAuditCmd(g, nil),
 	)
 	return root
 }

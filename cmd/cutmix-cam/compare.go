@@ -1,0 +1,778 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/disintegration/imaging"
+	"github.com/spf13/cobra"
+
+	"github.com/cutmixcam/cutmix-cam/cam"
+	"github.com/cutmixcam/cutmix-cam/onnx"
+	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
+	"github.com/cutmixcam/cutmix-cam/robust"
+	"github.com/cutmixcam/cutmix-cam/wsol"
+)
+
+// compareSchema versions results.json; cacheSchema the cache entries
+// (bump it whenever a stage's computation or its cached type changes).
+const (
+	compareSchema = 1
+	cacheSchema   = "compare-cache-1"
+)
+
+type compareOptions struct {
+	g          *globalOptions
+	models     []string
+	data       string
+	methods    string
+	fgsm       string
+	occlusion  string
+	inbetween  bool
+	steps      int
+	out        string
+	norm       string
+	resize     string
+	limit      int
+	bootstrap  int
+	batch      int
+	faithSteps int
+	faithLimit int
+	grid       int
+	maxPixels  int
+	size       int
+
+	meths     []cam.Method
+	eps       []float64
+	occluders []robust.Occluder
+
+	// afterStage, if set, is called after each stage of each model
+	// (tests interrupt runs with it); computed records the stages this
+	// run computed rather than read from the cache, as "model/stage".
+	afterStage func(model, stage string)
+	computed   []string
+	// noFaith skips faithfulness and overlays (audit).
+	noFaith bool
+}
+
+func newCompareCmd(g *globalOptions, runF func(*compareOptions) error) *cobra.Command {
+	o := &compareOptions{g: g}
+	cmd := &cobra.Command{
+		Use:   "compare MODEL... --data DIR --out DIR",
+		Short: "Compare checkpoints on the same images: accuracy, WSOL, robustness, faithfulness, with bootstrap CIs",
+		Long: `Evaluate every MODEL on the same images, probes and seeds and compare them
+with the first MODEL (the baseline):
+
+  accuracy      top-1 accuracy
+  wsol          MaxBoxAccV2, MaxBoxAcc, PxAP (with masks), Top-1 / GT-known Loc
+                at σ = 0.15, per --methods, as "cutmix-cam wsol" computes them
+  fgsm          top-1 accuracy under FGSM at each ε, as "cutmix-cam robust"
+  curves        occlusion and in-between-class error curves
+  faithfulness  deletion / insertion AUC (RISE) and average drop / increase in
+                confidence (Grad-CAM++) of each method's map of the predicted
+                class, on the first --faith-limit images
+
+Differences to the baseline get paired bootstrap 95% confidence intervals
+over images (--bootstrap resamples, seeded by --seed): each resample draws
+the images with replacement once and every model is scored on the same
+draw. Dataset-level metrics (MaxBoxAcc's max over thresholds, PxAP) are
+recomputed from the resampled per-image statistics, not averaged.
+
+--out receives results.json (every number), summary.md (the table) and
+report.html (one self-contained file). Finished stages are cached in
+--out/.cache by model hash, data fingerprint and options, so a rerun after
+an interruption skips them.
+
+DIR is a data set in wsolevaluation's layout (WSOL needs it) or an
+ImageFolder tree (WSOL is skipped).`,
+		Args: minArgs(1, "at least one MODEL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.models = args
+			if err := o.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runCompare(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", "", "labelled images (wsolevaluation layout or ImageFolder)")
+	f.StringVar(&o.methods, "methods", "cam,gradcam", "comma-separated CAM methods for WSOL, faithfulness and overlays")
+	f.StringVar(&o.fgsm, "fgsm", "1/255,2/255,4/255,8/255", "FGSM ε list in pixel units, or none")
+	f.StringVar(&o.occlusion, "occlusion", "center,boundary", "occlusion curves: center, boundary, both comma-separated, or none")
+	f.BoolVar(&o.inbetween, "inbetween", true, "Mixup and CutMix in-between-class curves")
+	f.IntVar(&o.steps, "steps", 14, "points on the occlusion and in-between curves")
+	f.StringVarP(&o.out, "out", "o", "", "output folder (created)")
+	f.StringVar(&o.norm, "norm", "imagenet", "the models' input normalisation: imagenet, unit, none or MEAN/STD")
+	f.StringVar(&o.resize, "resize", "warp", "fit images to each model: warp or crop")
+	f.IntVar(&o.limit, "limit", 0, "use only the first N images (0: all)")
+	f.IntVar(&o.bootstrap, "bootstrap", 1000, "bootstrap resamples for the confidence intervals (0: none)")
+	f.IntVar(&o.batch, "batch", 32, "images per model call")
+	f.IntVar(&o.faithSteps, "faith-steps", 16, "deletion and insertion steps")
+	f.IntVar(&o.faithLimit, "faith-limit", 200, "faithfulness on the first N images only (0: all)")
+	f.IntVar(&o.grid, "grid", 6, "images in the overlay grid")
+	f.IntVar(&o.maxPixels, "max-pixels", preprocess.DefaultMaxPixels, "refuse images with more pixels than this")
+	f.IntVar(&o.size, "size", 0, "input height and width where a model leaves them dynamic (default 224)")
+	return cmd
+}
+
+func (o *compareOptions) validate() error {
+	if o.data == "" {
+		return usagef("compare needs --data DIR (labelled images)")
+	}
+	if o.out == "" {
+		return usagef("compare needs --out DIR")
+	}
+	if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
+		return usagef("--out %s: is a file, want a folder", o.out)
+	}
+	o.meths = nil
+	for _, s := range strings.Split(o.methods, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" || s == "none" {
+			continue
+		}
+		m, err := cam.Lookup(s)
+		if err != nil {
+			return usagef("--methods %q: use %s", s, strings.Join(cam.Names(), ", "))
+		}
+		o.meths = append(o.meths, m)
+	}
+	var err error
+	o.eps = nil
+	if o.fgsm != "none" {
+		if o.eps, err = robust.ParseEpsilons(o.fgsm); err != nil {
+			return usageError{fmt.Errorf("--fgsm: %w", err)}
+		}
+	}
+	o.occluders = nil
+	if o.occlusion != "none" {
+		for _, s := range strings.Split(o.occlusion, ",") {
+			oc, err := robust.ParseOccluder(strings.TrimSpace(s))
+			if err != nil {
+				return usagef("--occlusion %q: use center, boundary or none", s)
+			}
+			o.occluders = append(o.occluders, oc)
+		}
+	}
+	if o.steps < 1 || o.batch < 1 || o.limit < 0 || o.bootstrap < 0 || o.faithSteps < 1 || o.faithLimit < 0 || o.grid < 0 {
+		return usagef("--steps, --batch and --faith-steps must be at least 1; --limit, --bootstrap, --faith-limit and --grid not negative")
+	}
+	if _, err := preprocess.ParseNorm(o.norm); err != nil {
+		return usageError{fmt.Errorf("--norm: %w", err)}
+	}
+	if _, err := preprocess.ParseFit(o.resize); err != nil {
+		return usageError{fmt.Errorf("--resize: %w", err)}
+	}
+	return nil
+}
+
+// compareData is the image list every model sees.
+type compareData struct {
+	dir     string
+	layout  string // "wsol" or "imagefolder"
+	ids     []string
+	paths   []string
+	labels  []int
+	wsol    *wsol.Dataset // nil for an ImageFolder tree
+	maskDir string
+	// fingerprint hashes the ids, labels, image bytes and ground truth.
+	fingerprint string
+}
+
+func loadCompareData(ctx context.Context, dir string, limit int) (*compareData, error) {
+	paths, labels, err := labelledImages(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if limit > 0 && limit < len(paths) {
+		paths, labels = paths[:limit], labels[:limit]
+	}
+	d := &compareData{dir: dir, layout: "imagefolder", paths: paths, labels: labels}
+	h := sha256.New()
+	if st, err := os.Stat(filepath.Join(dir, "metadata")); err == nil && st.IsDir() {
+		wd, maskDir, err := loadWSOLData(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		if limit > 0 && limit < len(wd.Items) {
+			wd.Items = wd.Items[:limit]
+		}
+		d.layout, d.wsol, d.maskDir = "wsol", wd, maskDir
+		fmt.Fprintf(h, "wsol %s\n", wd.Fingerprint())
+	}
+	for i, p := range paths {
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			rel = p
+		}
+		d.ids = append(d.ids, filepath.ToSlash(rel))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("image %w", checkFile(p))
+		}
+		fmt.Fprintf(h, "%q %d %x\n", d.ids[i], labels[i], sha256.Sum256(b))
+	}
+	d.fingerprint = hex.EncodeToString(h.Sum(nil))
+	return d, nil
+}
+
+// modelRun is one opened model with its input configuration.
+type modelRun struct {
+	name, path, sha string
+	m               *onnx.Model
+	layer           string
+	c, h, w         int
+	classes         int
+	norm            preprocess.Norm
+	pixels          preprocess.Config // [0,1] pixels at the model's size
+	tensor          preprocess.Config // the model's normalised input
+}
+
+func modelName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// stageCache stores stage results as gzipped gob files named by the hash
+// of everything they depend on.
+type stageCache struct{ dir string }
+
+func (c stageCache) key(parts ...string) string {
+	h := sha256.New()
+	for _, p := range append([]string{cacheSchema}, parts...) {
+		fmt.Fprintf(h, "%d:%s\n", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func (c stageCache) path(key string) string { return filepath.Join(c.dir, key+".gob.gz") }
+
+// load decodes the entry into v; a missing or unreadable entry reports false.
+func (c stageCache) load(key string, v any) bool {
+	f, err := os.Open(c.path(key))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return false
+	}
+	return gob.NewDecoder(zr).Decode(v) == nil
+}
+
+func (c stageCache) store(key string, v any) error {
+	return writeFileAtomic(c.path(key), func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		if err := gob.NewEncoder(zw).Encode(v); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
+}
+
+// evaluator runs the stages of compare (and audit) on one data set.
+type evaluator struct {
+	g     *globalOptions
+	o     *compareOptions
+	data  *compareData
+	cache *stageCache // nil: no caching
+}
+
+// stage returns the cached result of stage for mr or computes and caches
+// it. opts must hold every option the stage depends on.
+func stage[T any](ctx context.Context, e *evaluator, mr *modelRun, name, opts string, compute func(*progress) (T, error)) (T, error) {
+	var v T
+	var key string
+	if e.cache != nil {
+		key = e.cache.key(mr.sha, e.data.fingerprint, name, opts, e.o.norm, e.o.resize, fmt.Sprint(e.o.size, e.o.maxPixels))
+		if e.cache.load(key, &v) {
+			e.logf("%s %s: cached", mr.name, name)
+			if e.o.afterStage != nil {
+				e.o.afterStage(mr.name, name)
+			}
+			return v, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return v, err
+	}
+	bar := newProgress(e.g, mr.name+" "+name, len(e.data.paths))
+	v, err := compute(bar)
+	bar.done()
+	if err != nil {
+		return v, fmt.Errorf("%s %s: %w", mr.name, name, err)
+	}
+	e.o.computed = append(e.o.computed, mr.name+"/"+name)
+	if e.cache != nil {
+		if err := e.cache.store(key, v); err != nil {
+			return v, err
+		}
+	}
+	e.logf("%s %s: done", mr.name, name)
+	if e.o.afterStage != nil {
+		e.o.afterStage(mr.name, name)
+	}
+	return v, nil
+}
+
+// logf writes one log line on stderr when it is a terminal and --quiet
+// is unset.
+func (e *evaluator) logf(format string, args ...any) {
+	if e.g.stderrTTY && !e.g.quiet && !e.g.json {
+		fmt.Fprintf(e.g.errOut, format+"\n", args...)
+	}
+}
+
+// open opens a model and finds its layer and class count.
+func (e *evaluator) open(ctx context.Context, path string) (*modelRun, error) {
+	m, err := e.g.openModel(path, e.o.size)
+	if err != nil {
+		return nil, err
+	}
+	mr := &modelRun{name: modelName(path), path: path, sha: m.SHA256(), m: m}
+	l, err := m.TargetLayer(ctx)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	mr.layer = l.Tensor
+	mr.c, mr.h, mr.w = m.InputShape()
+	mr.norm, _ = preprocess.ParseNorm(e.o.norm)
+	fit, _ := preprocess.ParseFit(e.o.resize)
+	mr.pixels = preprocess.Config{Width: mr.w, Height: mr.h, Channels: mr.c, Fit: fit, Norm: preprocess.Unit}
+	mr.tensor = mr.pixels
+	mr.tensor.Norm = mr.norm
+	return mr, nil
+}
+
+func (e *evaluator) imageSet(mr *modelRun) *imageSet {
+	return &imageSet{paths: e.data.paths, labels: e.data.labels, cfg: mr.pixels, maxPixels: e.o.maxPixels}
+}
+
+// predictStage holds each image's top-1 prediction.
+type predictStage struct {
+	Classes int
+	Pred    []int
+	Correct []bool
+}
+
+func (e *evaluator) predict(ctx context.Context, mr *modelRun) (predictStage, error) {
+	return stage(ctx, e, mr, "predict", fmt.Sprint(e.o.batch), func(bar *progress) (predictStage, error) {
+		var out predictStage
+		set := e.imageSet(mr)
+		px := &onnx.Pixels{Model: mr.m, Norm: mr.norm}
+		err := batches(ctx, set, e.o.batch, func(first int, b robust.Batch, labels []int) error {
+			l, k, err := px.Logits(ctx, b)
+			if err != nil {
+				return err
+			}
+			out.Classes = k
+			for j := range b.N {
+				p := argmax(l[j*k : (j+1)*k])
+				out.Pred = append(out.Pred, p)
+				out.Correct = append(out.Correct, p == labels[j])
+			}
+			bar.add(b.N)
+			return nil
+		})
+		return out, err
+	})
+}
+
+// batches loads set in batches of n pixel images and calls f on each.
+func batches(ctx context.Context, set *imageSet, n int, f func(first int, b robust.Batch, labels []int) error) error {
+	c, h, w := set.Shape()
+	size := c * h * w
+	for first := 0; first < set.Len(); first += n {
+		k := min(n, set.Len()-first)
+		b := robust.Batch{Data: make([]float32, k*size), N: k, C: c, H: h, W: w}
+		labels := make([]int, k)
+		for j := range k {
+			if err := set.Load(ctx, first+j, b.Data[j*size:(j+1)*size]); err != nil {
+				return err
+			}
+			labels[j] = set.Label(first + j)
+		}
+		if err := f(first, b, labels); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wsolStage holds one method's WSOL result and per-image statistics.
+type wsolStage struct {
+	Result  wsol.Result
+	Partial wsol.Partial // the whole run, the template for bootstrap statistics
+	Images  []imageStats
+}
+
+func (e *evaluator) wsolMethod(ctx context.Context, mr *modelRun, meth cam.Method) (wsolStage, error) {
+	wo := &wsolOptions{g: e.g, meth: meth, batch: e.o.batch, maxPixels: e.o.maxPixels, interval: 0.001, ious: []int{30, 50, 70}, sigma: 0.15}
+	return stage(ctx, e, mr, "wsol/"+meth.Name(), fmt.Sprint(e.o.batch, wo.interval, wo.ious, wo.sigma), func(bar *progress) (wsolStage, error) {
+		var out wsolStage
+		cfg := wo.config()
+		acc, err := wsol.NewAccumulator(cfg)
+		if err != nil {
+			return out, err
+		}
+		n := len(e.data.wsol.Items)
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		src := &modelSource{ctx: ctx, o: wo, m: mr.m, layer: mr.layer, d: e.data.wsol, root: e.data.dir, maskDir: e.data.maskDir,
+			cfg: mr.tensor, order: order, cache: map[int]wsol.Sample{}, bar: bar}
+		prev := acc.Stats()
+		for i := range n {
+			smp, err := src.Sample(ctx, i)
+			if err != nil {
+				return out, err
+			}
+			if err := acc.Add(smp); err != nil {
+				return out, fmt.Errorf("image %s: %w", smp.ID, err)
+			}
+			cur := acc.Stats()
+			out.Images = append(out.Images, diffStats(cur, prev))
+			prev = cur
+		}
+		if out.Result, err = acc.Result(); err != nil {
+			return out, err
+		}
+		out.Partial = acc.Partial(wsol.Shard{Index: 0, Count: 1}, "dataset="+e.data.wsol.Fingerprint())
+		return out, nil
+	})
+}
+
+// fgsmStage holds per-ε, per-image correctness under FGSM.
+type fgsmStage struct {
+	Attack  *robust.AttackResult
+	Correct [][]bool // [ε][image]
+	Skipped string
+}
+
+func (e *evaluator) fgsm(ctx context.Context, mr *modelRun) (fgsmStage, error) {
+	return stage(ctx, e, mr, "fgsm", fmt.Sprint(e.o.batch, e.o.eps), func(bar *progress) (fgsmStage, error) {
+		out := fgsmStage{Correct: make([][]bool, len(e.o.eps))}
+		res := &robust.AttackResult{Attack: "fgsm", Target: robust.Untargeted.String(), Space: robust.Space, Loss: robust.Loss,
+			Clip: "[0,1]", Steps: 1, Seed: e.g.seed}
+		for _, eps := range e.o.eps {
+			res.Points = append(res.Points, robust.AttackPoint{Epsilon: eps, Epsilon255: eps * 255})
+		}
+		set := e.imageSet(mr)
+		px := &onnx.Pixels{Model: mr.m, Norm: mr.norm}
+		err := batches(ctx, set, e.o.batch, func(first int, b robust.Batch, labels []int) error {
+			l, k, err := px.Logits(ctx, b)
+			if err != nil {
+				return err
+			}
+			clean := make([]bool, b.N)
+			for j := range b.N {
+				clean[j] = argmax(l[j*k:(j+1)*k]) == labels[j]
+				res.Images++
+				if clean[j] {
+					res.CleanCorrect++
+				}
+			}
+			for i, eps := range e.o.eps {
+				adv, err := robust.FGSM{Epsilon: eps}.Perturb(ctx, px, b, labels)
+				if err != nil {
+					return err
+				}
+				al, k, err := px.Logits(ctx, adv)
+				if err != nil {
+					return err
+				}
+				p := &res.Points[i]
+				for j := range b.N {
+					ok := argmax(al[j*k:(j+1)*k]) == labels[j]
+					out.Correct[i] = append(out.Correct[i], ok)
+					if ok {
+						p.Correct++
+					} else if clean[j] {
+						p.Successes++
+					}
+				}
+				for j, v := range b.Data {
+					p.MaxLinf = max(p.MaxLinf, float64(abs32(adv.Data[j]-v)))
+				}
+			}
+			bar.add(b.N)
+			return nil
+		})
+		if errors.Is(err, robust.ErrNoGradients) {
+			return fgsmStage{Skipped: oneLine(err.Error())}, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		res.CleanAccuracy = frac(res.CleanCorrect, res.Images)
+		for i := range res.Points {
+			p := &res.Points[i]
+			p.Accuracy, p.SuccessRate = frac(p.Correct, res.Images), frac(p.Successes, res.CleanCorrect)
+		}
+		out.Attack = res
+		return out, nil
+	})
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func frac(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// curvesStage holds the occlusion and in-between curves.
+type curvesStage struct{ Report *robust.Report }
+
+func (e *evaluator) curves(ctx context.Context, mr *modelRun) (curvesStage, error) {
+	c := robust.Config{BatchSize: e.o.batch, Seed: e.g.seed}
+	if len(e.o.occluders) > 0 {
+		c.Stages = append(c.Stages, robust.StageOcclusion)
+		c.Occlusion.Occluders, c.Occlusion.Steps = e.o.occluders, e.o.steps
+	}
+	if e.o.inbetween {
+		c.Stages = append(c.Stages, robust.StageBetween)
+		c.Between.Steps = e.o.steps
+	}
+	return stage(ctx, e, mr, "curves", fmt.Sprint(e.o.batch, e.g.seed, e.o.occluders, e.o.inbetween, e.o.steps), func(bar *progress) (curvesStage, error) {
+		c.Progress = func(_ robust.Stage, done, total int) { bar.total = total; bar.add(done - bar.n) }
+		rep, err := robust.Evaluate(ctx, &onnx.Pixels{Model: mr.m, Norm: mr.norm}, e.imageSet(mr), c)
+		if err != nil {
+			return curvesStage{}, err
+		}
+		rep.Normalization = e.o.norm
+		return curvesStage{Report: rep}, nil
+	})
+}
+
+// faithStage holds one method's faithfulness scores and the overlays of
+// the first grid images.
+type faithStage struct {
+	Scores   []cam.FaithScore
+	Overlays [][]byte // PNG
+	Inputs   [][]byte // PNG of the resized inputs
+}
+
+func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pred []int) (faithStage, error) {
+	n := len(e.data.paths)
+	if e.o.faithLimit > 0 {
+		n = min(n, e.o.faithLimit)
+	}
+	n = max(n, min(e.o.grid, len(e.data.paths)))
+	return stage(ctx, e, mr, "faith/"+meth.Name(), fmt.Sprint(e.o.batch, e.o.faithSteps, e.o.faithLimit, e.o.grid), func(bar *progress) (faithStage, error) {
+		var out faithStage
+		bar.total = n
+		size := mr.tensor.Len()
+		plane := mr.w * mr.h
+		// Deletion replaces pixels with black, insertion starts from a
+		// Gaussian blur of the image (RISE, σ 5 px on 224, scaled).
+		base := make([]float32, size)
+		for c := range mr.c {
+			_, off := mr.norm.Affine(c)
+			for i := range plane {
+				base[c*plane+i] = off
+			}
+		}
+		sigma := 5 * float64(mr.w) / 224
+		for first := 0; first < n; first += e.o.batch {
+			k := min(e.o.batch, n-first)
+			data := make([]float32, k*size)
+			blurred := make([][]float32, k)
+			resized := make([]*image.NRGBA, k)
+			for j := range k {
+				p := e.data.paths[first+j]
+				img, err := preprocess.Load(p, e.o.maxPixels)
+				if err != nil {
+					return out, fmt.Errorf("image %w", err)
+				}
+				r, err := mr.tensor.Resize(img)
+				if err != nil {
+					return out, fmt.Errorf("image %s: %w", p, err)
+				}
+				resized[j] = r
+				if err := mr.tensor.Tensor(data[j*size:(j+1)*size], r); err != nil {
+					return out, fmt.Errorf("image %s: %w", p, err)
+				}
+				blurred[j] = make([]float32, size)
+				if err := mr.tensor.Tensor(blurred[j], imaging.Blur(r, sigma)); err != nil {
+					return out, fmt.Errorf("image %s: %w", p, err)
+				}
+			}
+			b := cam.Batch{Data: data, N: k, C: mr.c, H: mr.h, W: mr.w}
+			classes := pred[first : first+k]
+			rs, err := cam.Compute(ctx, mr.m, b, meth, cam.Options{Layer: mr.layer, Target: cam.PerImage(classes)})
+			if err != nil {
+				return out, err
+			}
+			maps := make([]cam.Map, k)
+			for j, r := range rs {
+				maps[j] = r.Map.Scoremap(mr.w, mr.h, cam.Linear)
+			}
+			f := cam.Faithfulness{Steps: e.o.faithSteps, Baseline: base, Layer: mr.layer, StartOf: func(j int) []float32 { return blurred[j] }}
+			sc, err := f.Score(ctx, mr.m, b, maps, classes)
+			if err != nil {
+				return out, err
+			}
+			out.Scores = append(out.Scores, sc...)
+			for j := range k {
+				if first+j >= e.o.grid {
+					break
+				}
+				ov := cam.Overlay(resized[j], maps[j], cam.Style{})
+				out.Overlays = append(out.Overlays, pngBytes(ov))
+				out.Inputs = append(out.Inputs, pngBytes(resized[j]))
+			}
+			bar.add(k)
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	})
+}
+
+// writeOutput writes a report file atomically, readable by everyone
+// (writeFileAtomic's temporary files are private).
+func writeOutput(path string, write func(io.Writer) error) error {
+	if err := writeFileAtomic(path, write); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
+}
+
+func pngBytes(img image.Image) []byte {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// modelEval is everything compare measured on one model.
+type modelEval struct {
+	run     *modelRun
+	predict predictStage
+	wsol    map[string]wsolStage
+	fgsm    fgsmStage
+	curves  curvesStage
+	faith   map[string]faithStage
+	// faithN is the number of images faithfulness covers.
+	faithN int
+}
+
+// evaluate runs every stage on the model at path.
+func (e *evaluator) evaluate(ctx context.Context, path string) (*modelEval, error) {
+	mr, err := e.open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer mr.m.Close()
+	ev := &modelEval{run: mr, wsol: map[string]wsolStage{}, faith: map[string]faithStage{}}
+	if ev.predict, err = e.predict(ctx, mr); err != nil {
+		return nil, err
+	}
+	mr.classes = ev.predict.Classes
+	if e.data.wsol != nil {
+		for _, m := range e.o.meths {
+			ws, err := e.wsolMethod(ctx, mr, m)
+			if err != nil {
+				return nil, err
+			}
+			ev.wsol[m.Name()] = ws
+		}
+	}
+	if len(e.o.eps) > 0 {
+		if ev.fgsm, err = e.fgsm(ctx, mr); err != nil {
+			return nil, err
+		}
+	}
+	if len(e.o.occluders) > 0 || e.o.inbetween {
+		if ev.curves, err = e.curves(ctx, mr); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range e.o.meths {
+		if e.o.noFaith {
+			break
+		}
+		fs, err := e.faith(ctx, mr, m, ev.predict.Pred)
+		if err != nil {
+			return nil, err
+		}
+		ev.faith[m.Name()] = fs
+		ev.faithN = len(fs.Scores)
+	}
+	return ev, nil
+}
+
+func runCompare(ctx context.Context, o *compareOptions) error {
+	data, err := loadCompareData(ctx, o.data, o.limit)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(o.out, ".cache"), 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	rt, err := o.g.openRuntime()
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	e := &evaluator{g: o.g, o: o, data: data, cache: &stageCache{dir: filepath.Join(o.out, ".cache")}}
+	var evals []*modelEval
+	for _, p := range o.models {
+		ev, err := e.evaluate(ctx, p)
+		if err != nil {
+			return err
+		}
+		evals = append(evals, ev)
+	}
+	res := buildResults(o, data, evals)
+	if err := writeOutput(filepath.Join(o.out, "results.json"), func(w io.Writer) error { return encodeJSON(w, res) }); err != nil {
+		return err
+	}
+	md := summaryMarkdown(res)
+	if err := writeOutput(filepath.Join(o.out, "summary.md"), func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
+		return err
+	}
+	if grid := overlayGrid(res, evals); grid != nil {
+		if err := writeOutput(filepath.Join(o.out, "overlays.png"), func(w io.Writer) error { return png.Encode(w, grid) }); err != nil {
+			return err
+		}
+	}
+	if err := writeOutput(filepath.Join(o.out, "report.html"), func(w io.Writer) error { return writeReport(w, res, evals) }); err != nil {
+		return err
+	}
+	if o.g.json {
+		return encodeJSON(o.g.out, res)
+	}
+	_, err = io.WriteString(o.g.out, md)
+	return err
+}
