@@ -1,7 +1,6 @@
 package cutmix
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 )
 
 // SchemaVersion is the version of the Manifest JSON schema. It changes
@@ -435,28 +436,5 @@ func Write(ctx context.Context, dir string, set *ProbeSet, s Sheet) error {
 
 // writeAtomic writes dir/name through a temporary file and a rename.
 func writeAtomic(dir, name string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, name), 0, write)
 }

@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 )
 
 // RuntimeVersion is the ONNX Runtime release that InstallLibrary fetches.
@@ -257,35 +259,6 @@ func extractVerified(path, integrity, member, dst string) (string, error) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return "", fmt.Errorf("onnx: cache directory: %w", err)
 		}
-		return dst, writeAtomic(dst, tr, 0o755)
+		return dst, atomicfile.Write(dst, 0o755, func(w io.Writer) error { _, err := io.Copy(w, tr); return err })
 	}
-}
-
-// writeAtomic writes r to path through a temporary file in the same folder
-// and a rename, so readers never see a partial file.
-func writeAtomic(path string, r io.Reader, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	return nil
 }

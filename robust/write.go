@@ -1,7 +1,6 @@
 package robust
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"image"
@@ -11,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 )
 
 // WriteOptions configures WriteAdversarial. Its zero value writes 8-bit
@@ -128,31 +129,7 @@ func writePNG(dir, name string, img image.Image) error {
 	return writeAtomic(dir, name, func(w io.Writer) error { return png.Encode(w, img) })
 }
 
-// writeAtomic writes dir/name through a temporary file in dir and a
-// rename, so readers never see a partial file.
+// writeAtomic writes dir/name through a temporary file and a rename.
 func writeAtomic(dir, name string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, name), 0, write)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"io"
 
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 )
 
 // Names of the files WritePlots creates.
@@ -124,22 +127,11 @@ func WritePlots(ctx context.Context, dir string, r Result) error {
 		if err != nil {
 			return fmt.Errorf("wsol: plot %s: %w", j.name, err)
 		}
-		f, err := os.CreateTemp(dir, "."+j.name+".tmp*")
-		if err != nil {
-			return fmt.Errorf("wsol: write plots: %w", err)
-		}
-		if _, err := w.WriteTo(f); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return fmt.Errorf("wsol: write %s: %w", j.name, err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("wsol: write %s: %w", j.name, err)
-		}
-		if err := os.Rename(f.Name(), filepath.Join(dir, j.name)); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("wsol: write %s: %w", j.name, err)
+		if err := atomicfile.Write(filepath.Join(dir, j.name), 0, func(out io.Writer) error {
+			_, err := w.WriteTo(out)
+			return err
+		}); err != nil {
+			return fmt.Errorf("wsol: %w", err)
 		}
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 )
 
 type auditOptions struct {
@@ -246,7 +248,7 @@ func runAudit(ctx context.Context, o *auditOptions) error {
 	}
 	rep.Passed = failed == 0
 	if o.junit != "" {
-		if err := writeFileAtomic(o.junit, func(w io.Writer) error { return writeJUnit(w, rep) }); err != nil {
+		if err := atomicfile.Write(o.junit, 0, func(w io.Writer) error { return writeJUnit(w, rep) }); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cutmixcam/cutmix-cam/cam"
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/internal/npy"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
@@ -300,7 +300,7 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 				entry := camFileJSON{Method: meth.Name(), Class: r.Class, Score: r.Score}
 				overlay := cam.Overlay(imgs[r.Image], r.Map, o.style)
 				f := filepath.Join(o.out, base+".png")
-				if err := writeFileAtomic(f, func(wr io.Writer) error { return png.Encode(wr, overlay) }); err != nil {
+				if err := atomicfile.Write(f, 0, func(wr io.Writer) error { return png.Encode(wr, overlay) }); err != nil {
 					return err
 				}
 				entry.Files = append(entry.Files, f)
@@ -308,7 +308,7 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 					sm := r.Map.Scoremap(w, h, o.style.Interp)
 					f := filepath.Join(o.out, base+".npy")
 					arr := npy.Array{Shape: []int{sm.H, sm.W}, Data: sm.V, DType: npy.Float32}
-					if err := writeFileAtomic(f, func(wr io.Writer) error { return npy.Write(wr, arr) }); err != nil {
+					if err := atomicfile.Write(f, 0, func(wr io.Writer) error { return npy.Write(wr, arr) }); err != nil {
 						return err
 					}
 					entry.Files = append(entry.Files, f)
@@ -323,7 +323,7 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 			for i := range batchPaths {
 				p := cam.Panel(imgs[i], panels[i], cam.Style{Colormap: o.style.Colormap, Alpha: o.style.Alpha, Interp: o.style.Interp, Gap: 2})
 				f := filepath.Join(o.out, batchStems[i]+".panel.png")
-				if err := writeFileAtomic(f, func(wr io.Writer) error { return png.Encode(wr, p) }); err != nil {
+				if err := atomicfile.Write(f, 0, func(wr io.Writer) error { return png.Encode(wr, p) }); err != nil {
 					return err
 				}
 				entries[i].Panel = f
@@ -370,32 +370,4 @@ func uniqueStems(paths []string) []string {
 // fileSafe replaces characters that are awkward in file names.
 func fileSafe(s string) string {
 	return strings.NewReplacer("+", "p", "/", "_", " ", "_").Replace(s)
-}
-
-// writeFileAtomic writes a file through a temporary file in the same folder and
-// a rename, so an interrupted run never leaves a partial file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

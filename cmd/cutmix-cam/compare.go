@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cutmixcam/cutmix-cam/cam"
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
 	"github.com/cutmixcam/cutmix-cam/robust"
@@ -276,7 +277,7 @@ func (c stageCache) load(key string, v any) bool {
 }
 
 func (c stageCache) store(key string, v any) error {
-	return writeFileAtomic(c.path(key), func(w io.Writer) error {
+	return atomicfile.Write(c.path(key), 0, func(w io.Writer) error {
 		zw := gzip.NewWriter(w)
 		if err := gob.NewEncoder(zw).Encode(v); err != nil {
 			return err
@@ -658,15 +659,6 @@ func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pr
 	})
 }
 
-// writeOutput writes a report file atomically, readable by everyone
-// (writeFileAtomic's temporary files are private).
-func writeOutput(path string, write func(io.Writer) error) error {
-	if err := writeFileAtomic(path, write); err != nil {
-		return err
-	}
-	return os.Chmod(path, 0o644)
-}
-
 func pngBytes(img image.Image) []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -755,19 +747,19 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 		evals = append(evals, ev)
 	}
 	res := buildResults(o, data, evals)
-	if err := writeOutput(filepath.Join(o.out, "results.json"), func(w io.Writer) error { return encodeJSON(w, res) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(o.out, "results.json"), 0, func(w io.Writer) error { return encodeJSON(w, res) }); err != nil {
 		return err
 	}
 	md := summaryMarkdown(res)
-	if err := writeOutput(filepath.Join(o.out, "summary.md"), func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
+	if err := atomicfile.Write(filepath.Join(o.out, "summary.md"), 0, func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
 		return err
 	}
 	if grid := overlayGrid(res, evals); grid != nil {
-		if err := writeOutput(filepath.Join(o.out, "overlays.png"), func(w io.Writer) error { return png.Encode(w, grid) }); err != nil {
+		if err := atomicfile.Write(filepath.Join(o.out, "overlays.png"), 0, func(w io.Writer) error { return png.Encode(w, grid) }); err != nil {
 			return err
 		}
 	}
-	if err := writeOutput(filepath.Join(o.out, "report.html"), func(w io.Writer) error { return writeReport(w, res, evals) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(o.out, "report.html"), 0, func(w io.Writer) error { return writeReport(w, res, evals) }); err != nil {
 		return err
 	}
 	if o.g.json {

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/internal/npy"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
@@ -216,7 +218,7 @@ func runGrad(cmd *cobra.Command, o *gradOptions) error {
 				}
 				if t == inputName {
 					path := base + ".saliency.png"
-					if err := gradWriteAtomic(path, func(f *os.File) error { return png.Encode(f, gradSaliency(res.Grads[k], i)) }); err != nil {
+					if err := atomicfile.Write(path, 0, func(w io.Writer) error { return png.Encode(w, gradSaliency(res.Grads[k], i)) }); err != nil {
 						return err
 					}
 					r.Files = append(r.Files, path)
@@ -279,7 +281,7 @@ func gradWriteNpy(path string, t onnx.Tensor, i int) error {
 	for k, x := range v {
 		a.Data[k] = float64(x)
 	}
-	return gradWriteAtomic(path, func(f *os.File) error { return npy.Write(f, a) })
+	return atomicfile.Write(path, 0, func(w io.Writer) error { return npy.Write(w, a) })
 }
 
 // gradSaliency draws max over channels of |g| for row i of an N×C×H×W
@@ -303,27 +305,4 @@ func gradSaliency(t onnx.Tensor, i int) *image.Gray {
 		}
 	}
 	return img
-}
-
-// gradWriteAtomic writes a file through a temporary file in the same folder
-// and a rename, so a reader never sees half a file.
-func gradWriteAtomic(path string, write func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

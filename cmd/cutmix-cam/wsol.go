@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cutmixcam/cutmix-cam/cam"
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
 	"github.com/cutmixcam/cutmix-cam/wsol"
@@ -410,7 +411,7 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 	}
 	if o.sharded {
 		p := acc.Partial(o.sh, fingerprint)
-		if err := writeFileAtomic(o.partial, func(w io.Writer) error { return wsol.WritePartial(w, p) }); err != nil {
+		if err := atomicfile.Write(o.partial, 0, func(w io.Writer) error { return wsol.WritePartial(w, p) }); err != nil {
 			return err
 		}
 		if !o.g.quiet {
@@ -511,7 +512,7 @@ func runMerge(o *mergeOptions) error {
 		return err
 	}
 	if o.out != "" {
-		if err := writeFileAtomic(o.out, func(w io.Writer) error { return wsol.WritePartial(w, merged) }); err != nil {
+		if err := atomicfile.Write(o.out, 0, func(w io.Writer) error { return wsol.WritePartial(w, merged) }); err != nil {
 			return err
 		}
 	}
