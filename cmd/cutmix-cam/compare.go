@@ -40,6 +40,7 @@ type compareOptions struct {
 	data       string
 	methods    string
 	fgsm       string
+	pgd        string
 	occlusion  string
 	inbetween  bool
 	steps      int
@@ -54,10 +55,15 @@ type compareOptions struct {
 	grid       int
 	maxPixels  int
 	size       int
+	shard      string
+	merge      bool
 
 	meths     []cam.Method
 	eps       []float64
+	pgdAttack *robust.PGD // nil: no PGD
 	occluders []robust.Occluder
+	sh        wsol.Shard
+	sharded   bool
 
 	// afterStage, if set, is called after each stage of each model
 	// (tests interrupt runs with it); computed records the stages this
@@ -66,6 +72,9 @@ type compareOptions struct {
 	computed   []string
 	// noFaith skips faithfulness and overlays (audit).
 	noFaith bool
+	// toolVersion, if set, is the version recorded in results.json: that
+	// of the shards, when merging.
+	toolVersion string
 }
 
 func newCompareCmd(g *globalOptions, runF func(*compareOptions) error) *cobra.Command {
@@ -80,6 +89,8 @@ with the first MODEL (the baseline):
   wsol          MaxBoxAccV2, MaxBoxAcc, PxAP (with masks), Top-1 / GT-known Loc
                 at σ = 0.15, per --methods, as "cutmix-cam wsol" computes them
   fgsm          top-1 accuracy under FGSM at each ε, as "cutmix-cam robust"
+  pgd           top-1 accuracy under PGD (--pgd, off by default), as
+                "cutmix-cam robust --pgd"; the random start is seeded by --seed
   curves        occlusion and in-between-class error curves
   faithfulness  deletion / insertion AUC (RISE) and average drop / increase in
                 confidence (Grad-CAM++) of each method's map of the predicted
@@ -97,10 +108,33 @@ report.html (one self-contained file). Finished stages are cached in
 an interruption skips them.
 
 DIR is a data set in wsolevaluation's layout (WSOL needs it) or an
-ImageFolder tree (WSOL is skipped).`,
-		Args: minArgs(1, "at least one MODEL"),
+ImageFolder tree (WSOL is skipped).
+
+--shard i/n evaluates image k only when k mod n = i (i may be "env" to take
+JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID) and writes the partial result
+--out/shard-i-of-n.json instead of the report; shard 0 also computes the
+occlusion and in-between curves, which are not split. "cutmix-cam compare
+--merge --out DIR PARTIAL..." combines the partials of all n shards into the
+results.json, summary.md and report.html of the single run, with the same
+numbers and bootstrap; it refuses partials of another configuration (models,
+data, options) and duplicate or missing shards. With --merge the arguments
+are the partial files and every evaluation option (and --seed) comes from
+them.`,
+		Example: `  cutmix-cam compare --norm unit --out out/cmp --data eval/ base.onnx cutmix.onnx
+  cutmix-cam compare --norm unit --shard env/3 --out out/shards --data eval/ base.onnx cutmix.onnx
+  cutmix-cam compare --merge --out out/cmp out/shards/shard-0-of-3.json out/shards/shard-1-of-3.json out/shards/shard-2-of-3.json`,
+		Args: minArgs(1, "at least one MODEL (with --merge, PARTIAL file)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.models = args
+			if o.merge {
+				if err := o.validateMerge(cmd); err != nil {
+					return err
+				}
+				if runF != nil {
+					return runF(o)
+				}
+				return runCompareMerge(o)
+			}
 			if err := o.validate(); err != nil {
 				return err
 			}
@@ -114,10 +148,13 @@ ImageFolder tree (WSOL is skipped).`,
 	f.StringVar(&o.data, "data", "", "labelled images (wsolevaluation layout or ImageFolder)")
 	f.StringVar(&o.methods, "methods", "cam,gradcam", "comma-separated CAM methods for WSOL, faithfulness and overlays")
 	f.StringVar(&o.fgsm, "fgsm", "1/255,2/255,4/255,8/255", "FGSM ε list in pixel units, or none")
+	f.StringVar(&o.pgd, "pgd", "none", "PGD settings, e.g. eps=8/255,step=2/255,steps=10 (torchattacks defaults), or none")
 	f.StringVar(&o.occlusion, "occlusion", "center,boundary", "occlusion curves: center, boundary, both comma-separated, or none")
 	f.BoolVar(&o.inbetween, "inbetween", true, "Mixup and CutMix in-between-class curves")
 	f.IntVar(&o.steps, "steps", 14, "points on the occlusion and in-between curves")
 	f.StringVarP(&o.out, "out", "o", "", "output folder (created)")
+	f.StringVar(&o.shard, "shard", "", "evaluate shard i/n only (i may be env) and write --out/shard-i-of-n.json")
+	f.BoolVar(&o.merge, "merge", false, "merge the shard partials given as arguments into --out")
 	f.StringVar(&o.norm, "norm", "imagenet", "the models' input normalisation: imagenet, unit, none or MEAN/STD")
 	f.StringVar(&o.resize, "resize", "warp", "fit images to each model: warp or crop")
 	f.IntVar(&o.limit, "limit", 0, "use only the first N images (0: all)")
@@ -159,6 +196,34 @@ func (o *compareOptions) validate() error {
 		if o.eps, err = robust.ParseEpsilons(o.fgsm); err != nil {
 			return usageError{fmt.Errorf("--fgsm: %w", err)}
 		}
+	}
+	o.pgdAttack = nil
+	if o.pgd != "" && o.pgd != "none" {
+		a, err := robust.ParsePGD(o.pgd)
+		if err != nil {
+			return usageError{fmt.Errorf("--pgd: %w", err)}
+		}
+		// The defaults filled in, so that they are recorded; the random
+		// start is seeded by --seed, as in robust.EvalPGD.
+		if a.Epsilon == 0 {
+			a.Epsilon = robust.DefaultEpsilon
+		}
+		if a.Step == 0 {
+			a.Step = robust.DefaultStep
+		}
+		if a.Steps == 0 {
+			a.Steps = robust.DefaultSteps
+		}
+		a.Seed = 0
+		o.pgdAttack = &a
+	}
+	o.sharded = false
+	if o.shard != "" {
+		sh, err := parseShardFlag(o.shard)
+		if err != nil {
+			return err
+		}
+		o.sh, o.sharded = sh, true
 	}
 	o.occluders = nil
 	if o.occlusion != "none" {
@@ -292,6 +357,24 @@ type evaluator struct {
 	o     *compareOptions
 	data  *compareData
 	cache *stageCache // nil: no caching
+	// idx lists the images evaluated, in order: all of them, or a shard's.
+	idx []int
+}
+
+// indices returns the images this run evaluates.
+func (e *evaluator) indices() []int {
+	if e.idx == nil {
+		e.idx = e.o.sh.Indices(len(e.data.paths)) // the zero Shard is every image
+	}
+	return e.idx
+}
+
+// shardKey distinguishes a shard's cache entries from the whole run's.
+func (e *evaluator) shardKey() string {
+	if e.o.sharded && e.o.sh.Count > 1 {
+		return "shard=" + e.o.sh.String()
+	}
+	return ""
 }
 
 // stage returns the cached result of stage for mr or computes and caches
@@ -300,7 +383,11 @@ func stage[T any](ctx context.Context, e *evaluator, mr *modelRun, name, opts st
 	var v T
 	var key string
 	if e.cache != nil {
-		key = e.cache.key(mr.sha, e.data.fingerprint, name, opts, e.o.norm, e.o.resize, fmt.Sprint(e.o.size, e.o.maxPixels))
+		parts := []string{mr.sha, e.data.fingerprint, name, opts, e.o.norm, e.o.resize, fmt.Sprint(e.o.size, e.o.maxPixels)}
+		if k := e.shardKey(); k != "" {
+			parts = append(parts, k)
+		}
+		key = e.cache.key(parts...)
 		if e.cache.load(key, &v) {
 			e.logf("%s %s: cached", mr.name, name)
 			if e.o.afterStage != nil {
@@ -312,7 +399,7 @@ func stage[T any](ctx context.Context, e *evaluator, mr *modelRun, name, opts st
 	if err := ctx.Err(); err != nil {
 		return v, err
 	}
-	bar := newProgress(e.g, mr.name+" "+name, len(e.data.paths))
+	bar := newProgress(e.g, mr.name+" "+name, len(e.indices()))
 	v, err := compute(bar)
 	bar.done()
 	if err != nil {
@@ -361,7 +448,17 @@ func (e *evaluator) open(ctx context.Context, path string) (*modelRun, error) {
 	return mr, nil
 }
 
+// imageSet returns the images this run evaluates (all, or the shard's).
 func (e *evaluator) imageSet(mr *modelRun) *imageSet {
+	set := &imageSet{cfg: mr.pixels, maxPixels: e.o.maxPixels}
+	for _, i := range e.indices() {
+		set.paths, set.labels = append(set.paths, e.data.paths[i]), append(set.labels, e.data.labels[i])
+	}
+	return set
+}
+
+// allImages returns every image of the data set, whatever the shard.
+func (e *evaluator) allImages(mr *modelRun) *imageSet {
 	return &imageSet{paths: e.data.paths, labels: e.data.labels, cfg: mr.pixels, maxPixels: e.o.maxPixels}
 }
 
@@ -435,15 +532,11 @@ func (e *evaluator) wsolMethod(ctx context.Context, mr *modelRun, meth cam.Metho
 		if err != nil {
 			return out, err
 		}
-		n := len(e.data.wsol.Items)
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
+		order := e.indices()
 		src := &modelSource{ctx: ctx, o: wo, m: mr.m, layer: mr.layer, d: e.data.wsol, root: e.data.dir, maskDir: e.data.maskDir,
 			cfg: mr.tensor, order: order, cache: map[int]wsol.Sample{}, bar: bar}
 		prev := acc.Stats()
-		for i := range n {
+		for _, i := range order {
 			smp, err := src.Sample(ctx, i)
 			if err != nil {
 				return out, err
@@ -458,7 +551,11 @@ func (e *evaluator) wsolMethod(ctx context.Context, mr *modelRun, meth cam.Metho
 		if out.Result, err = acc.Result(); err != nil {
 			return out, err
 		}
-		out.Partial = acc.Partial(wsol.Shard{Index: 0, Count: 1}, "dataset="+e.data.wsol.Fingerprint())
+		sh := wsol.Shard{Index: 0, Count: 1}
+		if e.o.sharded {
+			sh = e.o.sh
+		}
+		out.Partial = acc.Partial(sh, "dataset="+e.data.wsol.Fingerprint())
 		return out, nil
 	})
 }
@@ -525,14 +622,104 @@ func (e *evaluator) fgsm(ctx context.Context, mr *modelRun) (fgsmStage, error) {
 		if err != nil {
 			return out, err
 		}
-		res.CleanAccuracy = frac(res.CleanCorrect, res.Images)
-		for i := range res.Points {
-			p := &res.Points[i]
-			p.Accuracy, p.SuccessRate = frac(p.Correct, res.Images), frac(p.Successes, res.CleanCorrect)
-		}
+		finishAttack(res)
 		out.Attack = res
 		return out, nil
 	})
+}
+
+// pgdStage holds per-image correctness under PGD.
+type pgdStage struct {
+	Attack  *robust.AttackResult
+	Correct []bool
+	Skipped string
+}
+
+// pgd attacks the images with e.o.pgdAttack as robust.EvalPGD does: image
+// i (its index in the whole data set) starts from stream i of --seed, so
+// a shard draws the same start as the single run.
+func (e *evaluator) pgd(ctx context.Context, mr *modelRun) (pgdStage, error) {
+	a := *e.o.pgdAttack
+	a.Seed = e.g.seed
+	return stage(ctx, e, mr, "pgd", fmt.Sprint(e.o.batch, a.Epsilon, a.Step, a.Steps, a.NoRandomStart, a.Seed), func(bar *progress) (pgdStage, error) {
+		var out pgdStage
+		res := &robust.AttackResult{Attack: "pgd", Target: robust.Untargeted.String(), Space: robust.Space, Loss: robust.Loss,
+			Clip: "[0,1] after every step", Step: a.Step, Steps: a.Steps, RandomStart: !a.NoRandomStart, Seed: a.Seed,
+			Points: []robust.AttackPoint{{Epsilon: a.Epsilon, Epsilon255: a.Epsilon * 255}}}
+		idx := e.indices()
+		set := e.imageSet(mr)
+		px := &onnx.Pixels{Model: mr.m, Norm: mr.norm}
+		err := batches(ctx, set, e.o.batch, func(first int, b robust.Batch, labels []int) error {
+			l, k, err := px.Logits(ctx, b)
+			if err != nil {
+				return err
+			}
+			clean := make([]bool, b.N)
+			for j := range b.N {
+				clean[j] = argmax(l[j*k:(j+1)*k]) == labels[j]
+				res.Images++
+				if clean[j] {
+					res.CleanCorrect++
+				}
+			}
+			// Perturb seeds sample j of a batch from stream Stream+j, so
+			// attack each run of consecutive data-set indices together.
+			size := b.C * b.H * b.W
+			adv := b
+			adv.Data = make([]float32, len(b.Data))
+			for s := 0; s < b.N; {
+				t := s + 1
+				for t < b.N && idx[first+t] == idx[first+t-1]+1 {
+					t++
+				}
+				sub := robust.Batch{Data: b.Data[s*size : t*size], N: t - s, C: b.C, H: b.H, W: b.W}
+				a.Stream = uint64(idx[first+s])
+				x, err := a.Perturb(ctx, px, sub, labels[s:t])
+				if err != nil {
+					return err
+				}
+				copy(adv.Data[s*size:], x.Data)
+				s = t
+			}
+			al, k, err := px.Logits(ctx, adv)
+			if err != nil {
+				return err
+			}
+			p := &res.Points[0]
+			for j := range b.N {
+				ok := argmax(al[j*k:(j+1)*k]) == labels[j]
+				out.Correct = append(out.Correct, ok)
+				if ok {
+					p.Correct++
+				} else if clean[j] {
+					p.Successes++
+				}
+			}
+			for j, v := range b.Data {
+				p.MaxLinf = max(p.MaxLinf, float64(abs32(adv.Data[j]-v)))
+			}
+			bar.add(b.N)
+			return nil
+		})
+		if errors.Is(err, robust.ErrNoGradients) {
+			return pgdStage{Skipped: oneLine(err.Error())}, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		finishAttack(res)
+		out.Attack = res
+		return out, nil
+	})
+}
+
+// finishAttack fills in the rates of an attack from its counts.
+func finishAttack(res *robust.AttackResult) {
+	res.CleanAccuracy = frac(res.CleanCorrect, res.Images)
+	for i := range res.Points {
+		p := &res.Points[i]
+		p.Accuracy, p.SuccessRate = frac(p.Correct, res.Images), frac(p.Successes, res.CleanCorrect)
+	}
 }
 
 func abs32(v float32) float32 {
@@ -564,7 +751,7 @@ func (e *evaluator) curves(ctx context.Context, mr *modelRun) (curvesStage, erro
 	}
 	return stage(ctx, e, mr, "curves", fmt.Sprint(e.o.batch, e.g.seed, e.o.occluders, e.o.inbetween, e.o.steps), func(bar *progress) (curvesStage, error) {
 		c.Progress = func(_ robust.Stage, done, total int) { bar.total = total; bar.add(done - bar.n) }
-		rep, err := robust.Evaluate(ctx, &onnx.Pixels{Model: mr.m, Norm: mr.norm}, e.imageSet(mr), c)
+		rep, err := robust.Evaluate(ctx, &onnx.Pixels{Model: mr.m, Norm: mr.norm}, e.allImages(mr), c)
 		if err != nil {
 			return curvesStage{}, err
 		}
@@ -581,12 +768,25 @@ type faithStage struct {
 	Inputs   [][]byte // PNG of the resized inputs
 }
 
-func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pred []int) (faithStage, error) {
-	n := len(e.data.paths)
-	if e.o.faithLimit > 0 {
-		n = min(n, e.o.faithLimit)
+// faithCount returns how many of the first images faithfulness covers.
+func (o *compareOptions) faithCount(images int) int {
+	n := images
+	if o.faithLimit > 0 {
+		n = min(n, o.faithLimit)
 	}
-	n = max(n, min(e.o.grid, len(e.data.paths)))
+	return max(n, min(o.grid, images))
+}
+
+// faith scores the images of this run among the first faithCount; pred
+// holds this run's predictions, in the order of indices.
+func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pred []int) (faithStage, error) {
+	var imgs, imgPred []int // data-set indices and their predictions
+	for k, i := range e.indices() {
+		if i < e.o.faithCount(len(e.data.paths)) {
+			imgs, imgPred = append(imgs, i), append(imgPred, pred[k])
+		}
+	}
+	n := len(imgs)
 	return stage(ctx, e, mr, "faith/"+meth.Name(), fmt.Sprint(e.o.batch, e.o.faithSteps, e.o.faithLimit, e.o.grid), func(bar *progress) (faithStage, error) {
 		var out faithStage
 		bar.total = n
@@ -608,7 +808,7 @@ func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pr
 			blurred := make([][]float32, k)
 			resized := make([]*image.NRGBA, k)
 			for j := range k {
-				p := e.data.paths[first+j]
+				p := e.data.paths[imgs[first+j]]
 				img, err := preprocess.Load(p, e.o.maxPixels)
 				if err != nil {
 					return out, fmt.Errorf("image %w", err)
@@ -627,7 +827,7 @@ func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pr
 				}
 			}
 			b := cam.Batch{Data: data, N: k, C: mr.c, H: mr.h, W: mr.w}
-			classes := pred[first : first+k]
+			classes := imgPred[first : first+k]
 			rs, err := cam.Compute(ctx, mr.m, b, meth, cam.Options{Layer: mr.layer, Target: cam.PerImage(classes)})
 			if err != nil {
 				return out, err
@@ -643,7 +843,7 @@ func (e *evaluator) faith(ctx context.Context, mr *modelRun, meth cam.Method, pr
 			}
 			out.Scores = append(out.Scores, sc...)
 			for j := range k {
-				if first+j >= e.o.grid {
+				if imgs[first+j] >= e.o.grid {
 					break
 				}
 				ov := cam.Overlay(resized[j], maps[j], cam.Style{})
@@ -673,10 +873,9 @@ type modelEval struct {
 	predict predictStage
 	wsol    map[string]wsolStage
 	fgsm    fgsmStage
+	pgd     pgdStage
 	curves  curvesStage
 	faith   map[string]faithStage
-	// faithN is the number of images faithfulness covers.
-	faithN int
 }
 
 // evaluate runs every stage on the model at path.
@@ -705,7 +904,13 @@ func (e *evaluator) evaluate(ctx context.Context, path string) (*modelEval, erro
 			return nil, err
 		}
 	}
-	if len(e.o.occluders) > 0 || e.o.inbetween {
+	if e.o.pgdAttack != nil {
+		if ev.pgd, err = e.pgd(ctx, mr); err != nil {
+			return nil, err
+		}
+	}
+	// The curves are not split: a shard run computes them in shard 0.
+	if (len(e.o.occluders) > 0 || e.o.inbetween) && e.o.sh.Index == 0 {
 		if ev.curves, err = e.curves(ctx, mr); err != nil {
 			return nil, err
 		}
@@ -719,7 +924,6 @@ func (e *evaluator) evaluate(ctx context.Context, path string) (*modelEval, erro
 			return nil, err
 		}
 		ev.faith[m.Name()] = fs
-		ev.faithN = len(fs.Scores)
 	}
 	return ev, nil
 }
@@ -746,7 +950,19 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 		}
 		evals = append(evals, ev)
 	}
+	if o.sharded {
+		return writeComparePartial(o, data, e.indices(), evals)
+	}
+	return writeCompare(o, data, evals)
+}
+
+// writeCompare writes results.json, summary.md, overlays.png and
+// report.html into --out and the summary (or --json) on stdout.
+func writeCompare(o *compareOptions, data *compareData, evals []*modelEval) error {
 	res := buildResults(o, data, evals)
+	if o.toolVersion != "" {
+		res.ToolVersion = o.toolVersion
+	}
 	if err := atomicfile.Write(filepath.Join(o.out, "results.json"), 0, func(w io.Writer) error { return encodeJSON(w, res) }); err != nil {
 		return err
 	}
@@ -765,6 +981,6 @@ func runCompare(ctx context.Context, o *compareOptions) error {
 	if o.g.json {
 		return encodeJSON(o.g.out, res)
 	}
-	_, err = io.WriteString(o.g.out, md)
+	_, err := io.WriteString(o.g.out, md)
 	return err
 }

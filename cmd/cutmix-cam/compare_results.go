@@ -60,19 +60,29 @@ type dataInfo struct {
 }
 
 type compareConfig struct {
-	Methods    []string  `json:"methods"`
-	FGSM       []float64 `json:"fgsm_epsilons"`
-	Occlusion  []string  `json:"occlusion"`
-	InBetween  bool      `json:"inbetween"`
-	Steps      int       `json:"steps"`
-	Norm       string    `json:"norm"`
-	Resize     string    `json:"resize"`
-	Batch      int       `json:"batch"`
-	FaithSteps int       `json:"faith_steps"`
-	FaithLimit int       `json:"faith_limit"`
-	Interval   float64   `json:"wsol_interval"`
-	IoU        []int     `json:"wsol_iou"`
-	Sigma      float64   `json:"wsol_sigma"`
+	Methods    []string   `json:"methods"`
+	FGSM       []float64  `json:"fgsm_epsilons"`
+	PGD        *pgdConfig `json:"pgd,omitempty"`
+	Occlusion  []string   `json:"occlusion"`
+	InBetween  bool       `json:"inbetween"`
+	Steps      int        `json:"steps"`
+	Norm       string     `json:"norm"`
+	Resize     string     `json:"resize"`
+	Batch      int        `json:"batch"`
+	FaithSteps int        `json:"faith_steps"`
+	FaithLimit int        `json:"faith_limit"`
+	Interval   float64    `json:"wsol_interval"`
+	IoU        []int      `json:"wsol_iou"`
+	Sigma      float64    `json:"wsol_sigma"`
+}
+
+// pgdConfig records --pgd with its defaults filled in; the random start
+// is seeded by --seed.
+type pgdConfig struct {
+	Epsilon     float64 `json:"epsilon"`
+	Step        float64 `json:"step"`
+	Steps       int     `json:"steps"`
+	RandomStart bool    `json:"random_start"`
 }
 
 // metricValue is one headline number of one model with its bootstrap
@@ -114,11 +124,14 @@ type modelResult struct {
 	WSOL         map[string]wsol.Result  `json:"wsol,omitempty"`
 	FGSM         *robust.AttackResult    `json:"fgsm,omitempty"`
 	FGSMSkipped  string                  `json:"fgsm_skipped,omitempty"`
+	PGD          *robust.AttackResult    `json:"pgd,omitempty"`
+	PGDSkipped   string                  `json:"pgd_skipped,omitempty"`
 	Occlusion    *robust.OcclusionResult `json:"occlusion,omitempty"`
 	Between      *robust.BetweenResult   `json:"between,omitempty"`
 	Faithfulness map[string]faithSummary `json:"faithfulness,omitempty"`
 	Pred         []int                   `json:"per_image_pred"`
 	FGSMCorrect  [][]bool                `json:"per_image_fgsm_correct,omitempty"`
+	PGDCorrect   []bool                  `json:"per_image_pgd_correct,omitempty"`
 }
 
 // comparison is Value − Baseline for one metric, with the paired
@@ -143,6 +156,7 @@ var compareConventions = map[string]string{
 	"accuracy":     "top-1 (argmax, first index on ties) equal to the label, percent",
 	"wsol":         wsolConventions + "; maps of the ground-truth class; threshold grid 0.001; IoU 30,50,70; sigma 0.15",
 	"fgsm":         robust.Space + "; " + robust.Normalization + "; " + robust.Loss + "; untargeted; accuracy in percent over all images",
+	"pgd":          robust.Space + "; " + robust.Normalization + "; " + robust.Loss + "; untargeted L-inf PGD with sign steps, projection and clipping to [0,1] after every step; random start of image i from PCG(--seed, i) as robust.PGD; accuracy in percent over all images",
 	"curves":       "robust.Evaluate: occlusion top-1 error and in-between neither-class error, fractions",
 	"faithfulness": "map of the predicted class, bilinear to the input size, min-max; probability = softmax; deletion to black pixels, insertion from a Gaussian blur (sigma 5 px per 224), ceil(HW/steps) pixels per step, AUC by RISE's trapezoid rule; average drop = mean max(0,Y-O)/Y and increase = percent O>Y with O on black + map*(image - black) (Grad-CAM++)",
 	"bootstrap":    "paired: each resample draws the images with replacement (PCG seed --seed, stream 0xb0075742) and scores every model on the same draw; dataset-level WSOL metrics are recomputed from the summed per-image statistics; per-image means for the rest (faithfulness over the first faith_limit images, with those images' multiplicities); 95% percentile intervals (linear interpolation); a difference is significant when its interval excludes 0",
@@ -153,7 +167,7 @@ func buildResults(o *compareOptions, d *compareData, evals []*modelEval) *compar
 	res := &compareResults{SchemaVersion: compareSchema, Tool: "cutmix-cam", ToolVersion: toolVersion(), Seed: o.g.seed,
 		Bootstrap: o.bootstrap, Conventions: compareConventions,
 		Data: dataInfo{Dir: d.dir, Layout: d.layout, Images: len(d.paths), Limit: o.limit, Fingerprint: d.fingerprint, IDs: d.ids, Labels: d.labels},
-		Options: compareConfig{FGSM: o.eps, InBetween: o.inbetween, Steps: o.steps, Norm: o.norm, Resize: o.resize, Batch: o.batch,
+		Options: compareConfig{FGSM: o.eps, PGD: o.pgdConfig(), InBetween: o.inbetween, Steps: o.steps, Norm: o.norm, Resize: o.resize, Batch: o.batch,
 			FaithSteps: o.faithSteps, FaithLimit: o.faithLimit, Interval: 0.001, IoU: []int{30, 50, 70}, Sigma: 0.15}}
 	for _, m := range o.meths {
 		res.Options.Methods = append(res.Options.Methods, m.Name())
@@ -216,6 +230,14 @@ func buildResults(o *compareOptions, d *compareData, evals []*modelEval) *compar
 	return res
 }
 
+func (o *compareOptions) pgdConfig() *pgdConfig {
+	if o.pgdAttack == nil {
+		return nil
+	}
+	a := o.pgdAttack
+	return &pgdConfig{Epsilon: a.Epsilon, Step: a.Step, Steps: a.Steps, RandomStart: !a.NoRandomStart}
+}
+
 func epsKey(eps float64) string {
 	return "fgsm_" + strconv.FormatFloat(eps*255, 'g', 4, 64)
 }
@@ -263,6 +285,12 @@ func modelMetrics(o *compareOptions, ev *modelEval) (modelResult, int) {
 		}
 	}
 	r.FGSMSkipped = ev.fgsm.Skipped
+	if a := ev.pgd.Attack; a != nil {
+		r.PGD, r.PGDCorrect = a, ev.pgd.Correct
+		p := a.Points[0]
+		add("pgd", fmt.Sprintf("PGD ε=%g/255 (%d×%g/255) accuracy %%", p.Epsilon255, a.Steps, a.Step*255), "higher", 100*frac(countTrue(ev.pgd.Correct), len(ev.pgd.Correct)), len(ev.pgd.Correct))
+	}
+	r.PGDSkipped = ev.pgd.Skipped
 	if ev.curves.Report != nil {
 		r.Occlusion, r.Between = ev.curves.Report.Occlusion, ev.curves.Report.Between
 	}
@@ -350,6 +378,9 @@ func bootMetrics(o *compareOptions, ev *modelEval, w []int32) []float64 {
 		for i := range ev.fgsm.Attack.Points {
 			out = append(out, weightedMean(w, boolFloats(ev.fgsm.Correct[i])))
 		}
+	}
+	if ev.pgd.Attack != nil {
+		out = append(out, weightedMean(w, boolFloats(ev.pgd.Correct)))
 	}
 	for _, m := range o.meths {
 		fs, ok := ev.faith[m.Name()]

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -420,5 +422,138 @@ func TestReportChromium(t *testing.T) {
 	}
 	if string(m[1]) == "0" || string(m[2]) != "0" || string(m[3]) != "1" {
 		t.Errorf("report.html in chromium: %s images, %s broken, summary table %s", m[1], m[2], m[3])
+	}
+}
+
+// shardArgs are a small comparison of two fixture models on 18 images
+// with PGD; extra flags go before the models.
+func shardArgs(out string, extra ...string) []string {
+	args := []string{"-q", "compare", "--norm", "unit", "--limit", "18", "--methods", "cam", "--fgsm", "2/255,8/255",
+		"--pgd", "eps=8/255,step=2/255,steps=3", "--steps", "2", "--bootstrap", "50", "--faith-limit", "5", "--faith-steps", "4",
+		"--grid", "2", "--batch", "8", "--out", out, "--data", "testdata/fmnist-wsol"}
+	args = append(args, extra...)
+	return append(args, "testdata/models/fmnist_baseline.onnx", "testdata/models/fmnist_mixup.onnx")
+}
+
+// TestCompareShards checks that three shards merged with compare --merge
+// write exactly the single run's outputs, that PGD matches the robust
+// command, and that partials of another run are refused.
+func TestCompareShards(t *testing.T) {
+	needRuntime(t)
+	inRoot(t)
+	single := t.TempDir()
+	if _, errOut, code := cli(t, shardArgs(single)...); code != exitOK {
+		t.Fatalf("single run: exit %d: %s", code, errOut)
+	}
+	var parts []string
+	for i := range 3 {
+		dir := t.TempDir()
+		shard := fmt.Sprintf("%d/3", i)
+		if i == 1 {
+			t.Setenv("JOB_COMPLETION_INDEX", "1")
+			shard = "env/3"
+		}
+		if _, errOut, code := cli(t, shardArgs(dir, "--shard", shard)...); code != exitOK {
+			t.Fatalf("shard %d: exit %d: %s", i, code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+			t.Errorf("shard %d wrote results.json", i)
+		}
+		parts = append(parts, filepath.Join(dir, fmt.Sprintf("shard-%d-of-3.json", i)))
+	}
+	merged := t.TempDir()
+	// Shards may come in any order.
+	if _, errOut, code := cli(t, "-q", "compare", "--merge", "--out", merged, parts[2], parts[0], parts[1]); code != exitOK {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"results.json", "summary.md", "report.html", "overlays.png"} {
+		want, err := os.ReadFile(filepath.Join(single, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			p := filepath.Join(t.TempDir(), f)
+			os.WriteFile(p, got, 0o644)
+			t.Errorf("merged %s differs from the single run's; merged in %s", f, p)
+		}
+	}
+
+	// PGD is reported and bootstrapped, and agrees with robust --pgd.
+	b, err := os.ReadFile(filepath.Join(single, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res compareResults
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Options.PGD == nil || res.Options.PGD.Steps != 3 || res.Models[0].PGD == nil || len(res.Models[0].PGDCorrect) != 18 {
+		t.Fatalf("results.json has no PGD: options %+v", res.Options.PGD)
+	}
+	found := false
+	for _, c := range res.Comparisons {
+		if c.Key == "pgd" {
+			found = true
+			if !c.Comparable || math.IsNaN(float64(c.CILow)) || float64(c.CILow) > float64(c.CIHigh) {
+				t.Errorf("pgd comparison %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Error("no comparison of pgd")
+	}
+	if md, _ := os.ReadFile(filepath.Join(single, "summary.md")); !strings.Contains(string(md), "| PGD ε=8/255 (3×2/255) accuracy % ↑ |") {
+		t.Errorf("summary.md has no PGD row:\n%s", md)
+	}
+	if html, _ := os.ReadFile(filepath.Join(single, "report.html")); !strings.Contains(string(html), "PGD ε=8/255 (3×2/255) accuracy %") {
+		t.Error("report.html has no PGD row")
+	}
+	out, errOut, code := cli(t, "-q", "robust", "--json", "--norm", "unit", "--limit", "18", "--fgsm", "none", "--pgd", "eps=8/255,step=2/255,steps=3",
+		"--occlusion", "none", "--inbetween=false", "--data", "testdata/fmnist-wsol", "testdata/models/fmnist_mixup.onnx")
+	if code != exitOK {
+		t.Fatalf("robust: exit %d: %s", code, errOut)
+	}
+	var rr robustReport
+	if err := json.Unmarshal([]byte(out), &rr); err != nil {
+		t.Fatal(err)
+	}
+	if p, q := rr.Report.PGD.Points[0], res.Models[1].PGD.Points[0]; p.Correct != q.Correct || p.Successes != q.Successes || rr.Report.PGD.CleanCorrect != res.Models[1].PGD.CleanCorrect {
+		t.Errorf("PGD: compare %d correct, %d successes; robust %d, %d", q.Correct, q.Successes, p.Correct, p.Successes)
+	}
+
+	// Partials of another run, duplicates and gaps are refused.
+	other := t.TempDir()
+	if _, errOut, code := cli(t, shardArgs(other, "--shard", "2/3", "--faith-limit", "4")...); code != exitOK {
+		t.Fatalf("other shard: exit %d: %s", code, errOut)
+	}
+	wsolPart := filepath.Join(t.TempDir(), "wsol.json")
+	if err := os.WriteFile(wsolPart, []byte(`{"schema_version": 1, "config_hash": "x", "shards": [{"index": 0, "count": 2}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code exitCode
+		want string
+	}{
+		{"another configuration", []string{"compare", "--merge", "--out", t.TempDir(), parts[0], parts[1], filepath.Join(other, "shard-2-of-3.json")}, exitRuntime, "configuration hash"},
+		{"duplicate shard", []string{"compare", "--merge", "--out", t.TempDir(), parts[0], parts[1], parts[1]}, exitRuntime, "duplicate shard 1/3"},
+		{"missing shard", []string{"compare", "--merge", "--out", t.TempDir(), parts[0], parts[2]}, exitRuntime, "missing shard 1/3"},
+		{"wsol partial", []string{"compare", "--merge", "--out", t.TempDir(), wsolPart}, exitRuntime, "not written by compare --shard"},
+		{"compare partial to merge", []string{"merge", parts[0]}, exitUsage, "compare --merge"},
+		{"options with merge", []string{"compare", "--merge", "--methods", "gradcam", "--out", t.TempDir(), parts[0]}, exitUsage, "drop --methods"},
+		{"bad shard", []string{"compare", "--shard", "3/3", "--out", t.TempDir(), "--data", "testdata/fmnist-wsol", "m.onnx"}, exitUsage, "--shard"},
+		{"bad pgd", []string{"compare", "--pgd", "eps=2", "--out", t.TempDir(), "--data", "testdata/fmnist-wsol", "m.onnx"}, exitUsage, "--pgd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := cli(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%v: exit %d, want %d with %q: %s", tc.args, code, tc.code, tc.want, errOut)
+			}
+		})
 	}
 }

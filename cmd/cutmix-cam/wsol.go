@@ -162,20 +162,9 @@ func (o *wsolOptions) validate() error {
 		return usagef("--batch must be at least 1 and --workers not negative")
 	}
 	if o.shard != "" {
-		s := o.shard
-		if i, n, ok := strings.Cut(s, "/"); ok && i == "env" {
-			idx := os.Getenv("JOB_COMPLETION_INDEX")
-			if idx == "" {
-				idx = os.Getenv("SLURM_ARRAY_TASK_ID")
-			}
-			if idx == "" {
-				return usagef("--shard env/%s: neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is set", n)
-			}
-			s = idx + "/" + n
-		}
-		sh, err := wsol.ParseShard(s)
+		sh, err := parseShardFlag(o.shard)
 		if err != nil {
-			return usageError{fmt.Errorf("--shard: %w", err)}
+			return err
 		}
 		if o.partial == "" {
 			return usagef("--shard needs --partial FILE")
@@ -185,6 +174,26 @@ func (o *wsolOptions) validate() error {
 		return usagef("--partial needs --shard i/n")
 	}
 	return nil
+}
+
+// parseShardFlag parses --shard i/n, where i may be "env" to read
+// JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID.
+func parseShardFlag(s string) (wsol.Shard, error) {
+	if i, n, ok := strings.Cut(s, "/"); ok && i == "env" {
+		idx := os.Getenv("JOB_COMPLETION_INDEX")
+		if idx == "" {
+			idx = os.Getenv("SLURM_ARRAY_TASK_ID")
+		}
+		if idx == "" {
+			return wsol.Shard{}, usagef("--shard env/%s: neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is set", n)
+		}
+		s = idx + "/" + n
+	}
+	sh, err := wsol.ParseShard(s)
+	if err != nil {
+		return wsol.Shard{}, usageError{fmt.Errorf("--shard: %w", err)}
+	}
+	return sh, nil
 }
 
 func (o *wsolOptions) config() wsol.Config {
@@ -477,7 +486,10 @@ func newMergeCmd(g *globalOptions, runF func(*mergeOptions) error) *cobra.Comman
 		Long: `Merge partial results written by "cutmix-cam wsol --shard i/n --partial FILE".
 Partials of another configuration, data set or model are refused, as are
 duplicate shards. When every shard is present the metrics are printed;
-otherwise --out writes the merged partial for a later merge.`,
+otherwise --out writes the merged partial for a later merge.
+
+The partials of "cutmix-cam compare --shard i/n" merge with
+"cutmix-cam compare --merge --out DIR PARTIAL...".`,
 		Args: minArgs(1, "at least one PARTIAL file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.files = args
@@ -497,6 +509,12 @@ func runMerge(o *mergeOptions) error {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("partial %w", checkFile(f))
+		}
+		var kind struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(b, &kind) == nil && kind.Kind == comparePartialKind {
+			return usagef("partial %s: written by compare --shard; merge it with \"cutmix-cam compare --merge --out DIR PARTIAL...\"", f)
 		}
 		p, err := wsol.ReadPartial(bytes.NewReader(b))
 		if err != nil {
