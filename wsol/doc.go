@@ -74,7 +74,9 @@
 // decreasing value, background pixels in increasing value), and MaxBoxAccV2
 // reads every box from them. The Euler number, kept from 2×2 pixel quads as
 // foreground pixels are added, gives the number of holes at every level, so
-// the background pass stops after the last level that has a hole. For MaxBoxAcc each border is followed alone
+// the background pass stops after the last level that has a hole and puts
+// the pixels of a level after which there is no hole straight into the
+// outside. For MaxBoxAcc each border is followed alone
 // from its start pixel (a component's first pixel in raster order, or the
 // pixel left of a hole's first pixel), which gives its contourArea at a
 // cost proportional to its length; only when several borders tie for the

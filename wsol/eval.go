@@ -1,6 +1,7 @@
 package wsol
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
@@ -55,15 +56,21 @@ type worker struct {
 	u8    []uint8
 	hist  [256]int
 	start [257]int32
-	byVal []int32  // padded union-find index of each pixel, by value
-	byXY  []uint32 // y<<16 | x of each pixel, same order
+	byXY  []uint32 // y<<16 | x of each pixel, by value
 	next  [256]int // smallest present value > thr, 256 if none
 
-	// union-find over the map padded by one pixel (pw = W+2), plus a
-	// virtual outside node at index pw*(H+2)
+	// Union-find over set labels. Over the map padded by one pixel
+	// (pw = W+2), lab holds the label a pixel got when it was added (its
+	// set's, or one merged into it since; refreshed to the root when read)
+	// and in whether it was added. parent and nodes are indexed by label,
+	// so the union-find and the set data stay small and compact. The hole
+	// pass reserves label 0 for the outside.
 	pw     int
+	lab    []int32
+	in     []uint8 // padded, plus slack for 4-byte loads
 	parent []int32
 	nodes  []node
+	nl     int32 // labels in use
 	live   []int32
 
 	// For MaxBoxAcc: the padded quantized map, its neighbour offsets, and
@@ -79,11 +86,14 @@ type worker struct {
 
 	// holes[v] is the number of holes of {u8 >= v} by the Euler number
 	// (8-connected components minus 4-connected holes, from 2×2 bit quads);
-	// the hole pass stops after the last level with a hole. noSkip (tests)
+	// the hole pass stops after the last level with a hole, and puts the
+	// pixels of a level after which there is no hole straight into the
+	// outside. noSkip (tests)
 	// runs it fully and records the hole counts it sees in holesSeen.
-	euler     [256]int32 // eulerTable()
-	fgReps    [256]reps  // repTable()
+	euler     [256]int32 // eulerTable(), indexed by a packed neighbourhood (packedNb)
+	fgReps    [256]reps  // repTable(), indexed likewise
 	ringOff   [8]int32   // padded offsets of the ring positions
+	rep0      [256]int32 // ringOff of fgReps[p].pos[0]
 	holes     [257]int32
 	holesSeen [257]int32
 	noSkip    bool
@@ -99,8 +109,31 @@ type worker struct {
 func newWorker(cfg Config) *worker {
 	taus := Thresholds(cfg.Interval)
 	edges := append(append([]float64(nil), taus...), 1, 2, 3)
-	return &worker{cfg: cfg, taus: taus, edges: edges, inv: 1 / cfg.Interval,
-		euler: eulerTable(), fgReps: repTable()}
+	w := &worker{cfg: cfg, taus: taus, edges: edges, inv: 1 / cfg.Interval}
+	euler, reps := eulerTable(), repTable()
+	for p := range 256 {
+		nb := packedNb(uint32(p))
+		w.euler[p], w.fgReps[p] = euler[nb], reps[nb]
+	}
+	return w
+}
+
+// packedNb converts a packed 8-neighbourhood (bits 0-2: NW, N, NE; 3: W;
+// 4: E; 5-7: SW, S, SE), as the foreground pass reads it from three rows,
+// into a neighbour-bit mask (nbN...).
+func packedNb(p uint32) uint8 {
+	var nb uint8
+	for i, bit := range [8]uint8{nbNW, nbN, nbNE, nbW, nbE, nbSW, nbS, nbSE} {
+		if p>>i&1 != 0 {
+			nb |= bit
+		}
+	}
+	return nb
+}
+
+// row3 packs the 0/1 bytes b[i], b[i+1], b[i+2] into bits 0-2.
+func row3(b []uint8, i int32) uint32 {
+	return (binary.LittleEndian.Uint32(b[i:]) & 0x010101 * 0x10204) >> 16 & 7
 }
 
 // maxSide bounds a map's width and height (pixel indices are int32 and
@@ -114,21 +147,13 @@ func (w *worker) prepare(s *Sample) (Map, bool, error) {
 	if m.W <= 0 || m.H <= 0 || m.W > maxSide || m.H > maxSide || len(m.Pix) != m.W*m.H {
 		return m, false, fmt.Errorf("image %q: %w: map %dx%d with %d scores", s.ID, ErrMapSize, m.W, m.H, len(m.Pix))
 	}
-	nan, bad := false, math.NaN()
-	for _, v := range m.Pix {
-		if v != v {
-			nan = true
-			break
-		}
-		if !(v >= 0 && v <= 1) && bad != bad {
-			bad = v
-		}
-	}
+	nan, bad := w.quantize(m)
 	if nan {
 		if len(w.zero) < len(m.Pix) {
 			w.zero = make([]float64, len(m.Pix))
 		}
 		m.Pix = w.zero[:len(m.Pix)]
+		w.quantize(m)
 	} else if bad == bad {
 		return m, false, fmt.Errorf("image %q: %w: %v", s.ID, ErrScoreRange, bad)
 	}
@@ -155,7 +180,7 @@ func (w *worker) add(st *Stats, s *Sample) error {
 	}
 	boxes := len(s.Boxes) > 0 && (w.cfg.has(MaxBoxAcc) || w.cfg.has(MaxBoxAccV2) || w.cfg.has(TopLoc))
 	if boxes {
-		w.index(m)
+		w.sortPixels(m)
 		w.boxes(st, m, s)
 	}
 	if s.Mask != nil && w.cfg.has(PxAP) {
@@ -166,36 +191,64 @@ func (w *worker) add(st *Stats, s *Sample) error {
 
 // index quantizes m and buckets its pixels by value.
 func (w *worker) index(m Map) {
+	w.quantize(m)
+	w.sortPixels(m)
+}
+
+// quantize writes the uint8 map of m into w.u8 and its histogram into
+// w.hist, and reports whether m holds a NaN and its first score outside
+// [0, 1] (NaN if none). With a NaN or a bad score the uint8 map is
+// meaningless.
+func (w *worker) quantize(m Map) (nan bool, bad float64) {
 	n := len(m.Pix)
-	np := (m.W+2)*(m.H+2) + 1
 	if cap(w.u8) < n {
 		w.u8 = make([]uint8, n)
-		w.byVal = make([]int32, n)
 		w.byXY = make([]uint32, n)
+		w.parent = make([]int32, n+1)
+		w.nodes = make([]node, n+1)
 	}
-	if cap(w.nodes) < np {
-		w.parent = make([]int32, np)
-		w.nodes = make([]node, np)
-		w.pu8 = make([]uint8, np)
-	}
-	w.pw = m.W + 2
 	u8 := w.u8[:n]
 	w.hist = [256]int{}
+	bad = math.NaN()
 	for i, s := range m.Pix {
+		if !(s >= 0 && s <= 1) {
+			if s != s {
+				return true, bad
+			}
+			if bad != bad {
+				bad = s
+			}
+		}
 		v := uint8(s * 255)
 		u8[i] = v
 		w.hist[v]++
 	}
+	return false, bad
+}
+
+// sortPixels buckets the pixels of the quantized map by value.
+func (w *worker) sortPixels(m Map) {
+	n := len(m.Pix)
+	np := (m.W+2)*(m.H+2) + 1
+	if cap(w.lab) < np {
+		w.lab = make([]int32, np)
+		w.in = make([]uint8, np+8)
+		w.pu8 = make([]uint8, np)
+	}
+	w.pw = m.W + 2
+	u8 := w.u8[:n]
 	var acc int32
 	for v := range 256 {
 		w.start[v] = acc
 		acc += int32(w.hist[v])
 	}
 	w.start[256] = acc
-	pu := w.pu8[:np]
-	clear(pu)
-	for y := range m.H {
-		copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
+	if w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc) { // for border
+		pu := w.pu8[:np]
+		clear(pu)
+		for y := range m.H {
+			copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
+		}
 	}
 	for k := range 8 {
 		dx, dy := step(k)
@@ -204,13 +257,15 @@ func (w *worker) index(m Map) {
 	}
 	pw32 := int32(w.pw)
 	w.ringOff = [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
+	for p := range w.rep0 {
+		w.rep0[p] = w.ringOff[w.fgReps[p].pos[0]&7]
+	}
 	fill := w.start
+	byXY := w.byXY[:n]
 	for y := range m.H {
-		q := int32((y+1)*w.pw + 1)
 		for x, v := range u8[y*m.W : (y+1)*m.W] {
 			k := fill[v]
-			w.byVal[k] = q + int32(x)
-			w.byXY[k] = uint32(y)<<16 | uint32(x)
+			byXY[k] = uint32(y)<<16 | uint32(x)
 			fill[v]++
 		}
 	}
@@ -385,7 +440,6 @@ func (w *worker) border(start int32, hole bool, thr int) (int64, [4]int) {
 
 // node holds the data of a union-find root: a component or the outside.
 type node struct {
-	size   int32
 	pos    int32 // index in live, -1 if not live
 	first  int32 // smallest (first in raster order) padded index
 	x0, y0 int32 // bounding box, image coordinates
@@ -394,9 +448,11 @@ type node struct {
 	iou    float64 // cached best IoU of the set's box
 }
 
-// find returns the root of i, halving the path.
-func (w *worker) find(i int32) int32 {
-	p := w.parent
+// find returns the root of label i, halving the path.
+func (w *worker) find(i int32) int32 { return find(w.parent, i) }
+
+// find returns the root of label i in the forest p, halving the path.
+func find(p []int32, i int32) int32 {
 	for p[i] != i {
 		g := p[p[i]]
 		p[i] = g
@@ -405,11 +461,13 @@ func (w *worker) find(i int32) int32 {
 	return i
 }
 
-// unite merges the sets of roots ra and rb and returns the new root;
-// outside (if >= 0) always stays a root and is never live.
+// unite merges the sets of root labels ra and rb and returns the new
+// root; outside (if >= 0) always stays a root and is never live.
 func (w *worker) unite(ra, rb, outside int32) int32 {
 	ns := w.nodes
-	if rb == outside || (ra != outside && ns[ra].size < ns[rb].size) {
+	// The older set (smaller label; the outside is 0) stays the root: it
+	// is mostly the larger one.
+	if rb == outside || (ra != outside && rb < ra) {
 		ra, rb = rb, ra
 	}
 	w.parent[rb] = ra
@@ -426,7 +484,6 @@ func (w *worker) unite(ra, rb, outside int32) int32 {
 		return ra
 	}
 	A := &ns[ra]
-	A.size += B.size
 	A.x0, A.y0 = min(A.x0, B.x0), min(A.y0, B.y0)
 	A.x1, A.y1 = max(A.x1, B.x1), max(A.y1, B.y1)
 	A.first = min(A.first, B.first)
@@ -434,26 +491,26 @@ func (w *worker) unite(ra, rb, outside int32) int32 {
 	return ra
 }
 
-// join adds pixel q at (x, y) to root r, or makes it a new live root if r
-// is negative. It returns q's root.
-func (w *worker) join(q, r int32, x, y int32) int32 {
-	if r < 0 {
-		w.parent[q] = q
-		w.nodes[q] = node{size: 1, pos: int32(len(w.live)), first: q,
-			x0: x, y0: y, x1: x, y1: y, dirty: true}
-		w.live = append(w.live, q)
-		return q
-	}
-	w.parent[q] = r
-	n := &w.nodes[r]
-	n.size++
+// newSet makes padded pixel q at (x, y) a new live set and returns its
+// label.
+func (w *worker) newSet(q, x, y int32) int32 {
+	r := w.nl
+	w.nl++
+	w.parent[r] = r
+	w.nodes[r] = node{pos: int32(len(w.live)), first: q,
+		x0: x, y0: y, x1: x, y1: y, dirty: true}
+	w.live = append(w.live, r)
+	return r
+}
+
+// grow adds padded pixel q at (x, y) to set n.
+func (n *node) grow(q, x, y int32) {
 	n.first = min(n.first, q)
 	if x < n.x0 || x > n.x1 || y < n.y0 || y > n.y1 {
 		n.x0, n.y0 = min(n.x0, x), min(n.y0, y)
 		n.x1, n.y1 = max(n.x1, x), max(n.y1, y)
 		n.dirty = true
 	}
-	return r
 }
 
 // liveMax returns the largest IoU over the live components' boxes; box
@@ -585,85 +642,50 @@ func eulerTable() [256]int32 {
 func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 	W, H := m.W, m.H
 	pw := int32(w.pw)
-	par := w.parent[:w.pw*(H+2)]
-	for i := range par {
-		par[i] = -1
-	}
+	lab := w.lab[:w.pw*(H+2)]
+	in := w.in[:len(lab)+8]
+	clear(in)
+	w.nl = 0
 	w.live = w.live[:0]
 	w.fgStart = w.fgStart[:0]
 	w.fgIoU[256] = maxIoU(NoBox(), gts)
 	box := func(b [4]int32) image.Rectangle {
 		return predBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), W, H)
 	}
-	// add joins root r with the set of neighbour nb, if nb is foreground.
-	// The previous pixel's root, while still a root, saves a find.
-	prevQ, prevR := int32(-1), int32(-1)
 	euler4 := int32(0)
-	add := func(r, nb int32) int32 {
-		if par[nb] < 0 {
-			return r
-		}
-		var rn int32
-		if nb == prevQ && par[prevR] == prevR {
-			rn = prevR
-		} else {
-			rn = w.find(nb)
-		}
-		switch {
-		case r < 0:
-			return rn
-		case rn != r:
-			return w.unite(r, rn, -1)
-		}
-		return r
-	}
+	euler, reps, rep0, ring, nodes, parent := &w.euler, &w.fgReps, &w.rep0, &w.ringOff, w.nodes, w.parent
 	for v := 255; v >= 1; v-- {
 		if w.hist[v] == 0 {
 			continue
 		}
-		for k := w.start[v]; k < w.start[v+1]; k++ {
-			q, xy := w.byVal[k], w.byXY[k]
-			// Foreground neighbours are already united with each other, so
-			// a corner need not be joined when an edge neighbour next to it
-			// is foreground.
-			var nb uint8
-			if par[q-pw] >= 0 {
-				nb |= nbN
-			}
-			if par[q+pw] >= 0 {
-				nb |= nbS
-			}
-			if par[q+1] >= 0 {
-				nb |= nbE
-			}
-			if par[q-1] >= 0 {
-				nb |= nbW
-			}
-			if par[q-pw-1] >= 0 {
-				nb |= nbNW
-			}
-			if par[q-pw+1] >= 0 {
-				nb |= nbNE
-			}
-			if par[q+pw-1] >= 0 {
-				nb |= nbSW
-			}
-			if par[q+pw+1] >= 0 {
-				nb |= nbSE
-			}
-			euler4 += w.euler[nb]
-			if nb == 0 {
-				prevQ, prevR = q, w.join(q, -1, int32(xy&0xffff), int32(xy>>16))
+		for _, xy := range w.byXY[w.start[v]:w.start[v+1]] {
+			x, y := int32(xy&0xffff), int32(xy>>16)
+			q := (y+1)*pw + x + 1
+			p := row3(in, q-pw-1) | uint32(in[q-1])<<3 | uint32(in[q+1])<<4 | row3(in, q+pw-1)<<5
+			in[q] = 1
+			euler4 += euler[p]
+			// Foreground neighbours adjacent to each other already share a
+			// set: join one representative of each group.
+			rp := &reps[p]
+			if rp.n == 0 {
+				lab[q] = w.newSet(q, x, y)
 				continue
 			}
-			// Neighbours adjacent to each other already share a set: join
-			// one representative of each group.
-			rp := &w.fgReps[nb]
-			r := int32(-1)
-			for _, p := range rp.pos[:rp.n] {
-				r = add(r, q+w.ringOff[p])
+			// A neighbour's label is refreshed to its root, so that later
+			// pixels find it at once.
+			nb := q + rep0[p]
+			r := find(parent, lab[nb])
+			lab[nb] = r
+			for _, k := range rp.pos[1:rp.n] {
+				nb := q + ring[k&7]
+				rn := find(parent, lab[nb])
+				if rn != r {
+					r = w.unite(r, rn, -1)
+				}
+				lab[nb] = r
 			}
-			prevQ, prevR = q, w.join(q, r, int32(xy&0xffff), int32(xy>>16))
+			nodes[r].grow(q, x, y)
+			lab[q] = r
 		}
 		w.fgIoU[v] = w.liveMax(gts, box)
 		w.holes[v] = int32(len(w.live)) - euler4/4
@@ -698,38 +720,42 @@ func (w *worker) window() [4]int32 {
 	return b
 }
 
-// holePass adds background pixels in increasing value, 4-connected, with a
-// virtual outside node that owns the padding, and records for every
+// holePass adds background pixels in increasing value, 4-connected, with
+// an outside set (label 0) that owns the padding, and records for every
 // present value v the best IoU over the hole borders of the foreground
 // {u8 >= v}: a hole border's bounding box is its hole's, grown by one pixel.
 func (w *worker) holePass(m Map, gts []image.Rectangle) {
 	W, H := m.W, m.H
 	pw := int32(w.pw)
 	n := w.pw * (H + 2)
-	outside := int32(n)
-	par := w.parent[:n+1]
-	for i := range par {
-		par[i] = -1
-	}
+	lab := w.lab[:n]
+	in := w.in[:n]
+	clear(in)
+	const outside = 0
 	for x := range w.pw {
-		par[x], par[n-1-x] = outside, outside
+		lab[x], lab[n-1-x] = outside, outside
+		in[x], in[n-1-x] = 1, 1
 	}
 	for y := 1; y <= H; y++ {
-		par[y*w.pw], par[y*w.pw+W+1] = outside, outside
+		lab[y*w.pw], lab[y*w.pw+W+1] = outside, outside
+		in[y*w.pw], in[y*w.pw+W+1] = 1, 1
 	}
-	par[outside] = outside
+	w.parent[outside] = outside
 	w.nodes[outside] = node{pos: -1}
+	w.nl = 1
 	w.live = w.live[:0]
 	w.holeStart = w.holeStart[:0]
 	w.holeIoU[256] = -1
 	box := func(b [4]int32) image.Rectangle {
 		return predBox(int(b[0])-1, int(b[1])-1, int(b[2])+1, int(b[3])+1, W, H)
 	}
+	parent, nodes := w.parent, w.nodes
 	add := func(r, nb int32) int32 {
-		if par[nb] < 0 {
+		if in[nb] == 0 {
 			return r
 		}
-		rn := w.find(nb)
+		rn := find(parent, lab[nb])
+		lab[nb] = rn
 		switch {
 		case r < 0:
 			return rn
@@ -760,17 +786,43 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 		w.holeIoU[v] = w.liveMax(gts, box)
 		// A hole border starts at the pixel left of the hole's first pixel.
 		w.holeOff[v] = w.starts(&w.holeStart, -1)
-		for k := w.start[v]; k < w.start[v+1]; k++ {
-			q, xy := w.byVal[k], w.byXY[k]
+		px := w.byXY[w.start[v]:w.start[v+1]]
+		if !w.noSkip && (v == last || w.holes[w.next[v]] == 0) {
+			// No level after this one is recorded, or {u8 <= v} has no
+			// hole (Euler): then every background pixel so far is outside,
+			// so this level's pixels are put there without a look at their
+			// neighbours, and the live sets are merged into it.
+			if v == last {
+				continue
+			}
+			for _, xy := range px {
+				q := int32(xy>>16+1)*pw + int32(xy&0xffff) + 1
+				lab[q], in[q] = outside, 1
+			}
+			for _, r := range w.live {
+				parent[r] = outside
+				nodes[r].pos = -1
+			}
+			w.live = w.live[:0]
+			continue
+		}
+		for _, xy := range px {
+			x, y := int32(xy&0xffff), int32(xy>>16)
+			q := (y+1)*pw + x + 1
 			r := add(-1, q-pw)
 			r = add(r, q-1)
 			r = add(r, q+1)
 			r = add(r, q+pw)
-			if r == outside {
-				par[q] = outside
-				continue
+			in[q] = 1
+			switch {
+			case r == outside:
+				lab[q] = outside
+			case r < 0:
+				lab[q] = w.newSet(q, x, y)
+			default:
+				nodes[r].grow(q, x, y)
+				lab[q] = r
 			}
-			w.join(q, r, int32(xy&0xffff), int32(xy>>16))
 		}
 	}
 }
@@ -804,18 +856,33 @@ func (w *worker) bin(s float64) int {
 // pixels accumulates the PxAP histograms of one image.
 func (w *worker) pixels(st *Stats, m Map, mask *Mask) {
 	st.MaskImages++
+	// bin inlined for scores in [0, 1): there e[0] = 0 <= s < e[n-3] = 1,
+	// so the guess needs no bounds while it is corrected.
+	e, inv := w.edges, w.inv
+	n := len(e)
+	fg, bg := st.FgHist[:n-1], st.BgHist[:n-1]
+	pix := m.Pix[:len(mask.Pix)]
 	for i, lab := range mask.Pix {
-		var h []int64
-		switch lab {
-		case MaskForeground:
-			h = st.FgHist
-		case MaskBackground:
-			h = st.BgHist
-		default:
+		if lab != MaskForeground && lab != MaskBackground {
 			continue
 		}
-		if b := w.bin(m.Pix[i]); b >= 0 {
-			h[b]++
+		s := pix[i]
+		var k int
+		if s >= 0 && s < 1 {
+			k = min(int(s*inv), n-4)
+			for e[k+1] <= s {
+				k++
+			}
+			for e[k] > s {
+				k--
+			}
+		} else if k = w.bin(s); k < 0 {
+			continue
+		}
+		if lab == MaskForeground {
+			fg[k]++
+		} else {
+			bg[k]++
 		}
 	}
 }
