@@ -409,7 +409,13 @@ func (w *worker) border(start int32, hole bool, thr int) (int64, [4]int) {
 	}
 	var a int64
 	i3 := i0
-	for {
+	// A border visits each pixel at most four times; more steps mean the
+	// start was not on a border, an internal bug that would otherwise hang.
+	limit := 8*len(pu) + 16
+	for steps := 0; ; steps++ {
+		if steps > limit {
+			panic("wsol: border following did not close (internal error)")
+		}
 		send = s
 		var i4 int32
 		for s < 15 {
