@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -334,9 +333,7 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 	}
 	bar.done()
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(o.g.out, rep)
 	}
 	tw := tabwriter.NewWriter(o.g.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tMETHOD\tCLASS\tSCORE\tFILE")

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -220,13 +217,4 @@ func interval(v []float64) (lo, hi float64) {
 	}
 	slices.Sort(s)
 	return percentile(s, 0.025), percentile(s, 0.975)
-}
-
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode json: %w", err)
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -230,9 +229,7 @@ func runGrad(cmd *cobra.Command, o *gradOptions) error {
 	}
 	bar.done()
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(o.g.out, rep)
 	}
 	tw := tabwriter.NewWriter(o.g.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tCLASS\tSCORE\tFILES")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -149,9 +148,7 @@ func runInspect(cmd *cobra.Command, o *inspectOptions) error {
 		rep.Tensors = m.Tensors()
 	}
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(o.g.out, rep)
 	}
 	return writeInspect(o.g, rep)
 }

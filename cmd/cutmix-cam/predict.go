@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -147,9 +146,7 @@ func runPredict(cmd *cobra.Command, o *predictOptions) error {
 	}
 	bar.done()
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(o.g.out, rep)
 	}
 	tw := tabwriter.NewWriter(o.g.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tRANK\tCLASS\tPROB\tSCORE\tLABEL")

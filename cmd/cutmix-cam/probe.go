@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"path/filepath"
@@ -186,9 +185,7 @@ func runProbe(cmd *cobra.Command, o *probeOptions) error {
 		ContactSheet: filepath.Join(o.out, cutmix.SheetFile),
 		Method:       set.Manifest.Method, Variant: set.Manifest.Variant, Count: len(set.Images)}
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(o.g.out, rep)
 	}
 	fmt.Fprintf(o.g.out, "wrote %d %s probes (%s, seed %d) to %s\nmanifest       %s\ncontact sheet  %s\n",
 		rep.Count, rep.Method, rep.Variant, rep.Seed, rep.Out, rep.Manifest, rep.ContactSheet)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -281,9 +280,7 @@ func runRobust(ctx context.Context, o *robustOptions) error {
 	}
 	out := robustReport{SchemaVersion: 1, Seed: o.g.seed, Model: o.model, SHA256: m.SHA256(), Data: o.data, Norm: o.norm, Report: rep}
 	if o.g.json {
-		enc := json.NewEncoder(o.g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return encodeJSON(o.g.out, out)
 	}
 	return writeRobust(o.g, rep)
 }

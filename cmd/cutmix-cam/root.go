@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -182,6 +183,16 @@ func checkDir(path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	case !st.IsDir():
 		return fmt.Errorf("%s: is a file, want a folder", path)
+	}
+	return nil
+}
+
+// encodeJSON writes v as indented JSON, the one document --json prints.
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode json: %w", err)
 	}
 	return nil
 }

@@ -443,9 +443,7 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 
 func writeWSOL(g *globalOptions, rep wsolReport) error {
 	if g.json {
-		enc := json.NewEncoder(g.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return encodeJSON(g.out, rep)
 	}
 	r := rep.Result
 	tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
