@@ -7,6 +7,11 @@ python3-torchvision 0.14 and python3-onnx (CPU):
 
     /usr/bin/python3 testdata/torchref/camref.py testdata/torchref/ref
 
+or, for export.py --full's torchvision models in DIR (written to DIR/cams
+unless OUT is given; CAMREF_MODELS=a,b limits the models; see main_full):
+
+    /usr/bin/python3 testdata/torchref/camref.py --full DIR [OUT]
+
 Models: testdata/torchref/tiny_{resnet,mobilenet}.onnx (export.py) and the
 fixture classifiers testdata/models/fmnist_*.onnx (testdata/train/train.py).
 Each is rebuilt as its PyTorch module (export.py's TinyResNet and
@@ -290,7 +295,175 @@ def attacks(name, model, x_u8, labels, mean, std, out, pgd_all_steps, x_file=Non
             "pgd_ties_per_step": ties}
 
 
+# --full DIR [OUT]: torchvision classifiers exported by export.py --full.
+# The model splits at the CAM target layer (the input of the global average
+# pooling, what onnx.Model.TargetLayer detects): backbone(x) -> A,
+# head(A) -> logits, head being the rest of the network.
+# "linear" marks a GAP -> Linear head (CAM and Ablation-CAM apply).
+FULL_SCORECAM_CHANNELS = 128
+FULL_IMAGES = 2
+
+
+def full_split(name, model):
+    """(backbone, head, fc weight or None) for torchvision model name."""
+    flat = torch.flatten
+    if name == "resnet18":
+        def backbone(x):
+            m = model
+            x = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+            return m.layer4(m.layer3(m.layer2(m.layer1(x))))
+        return backbone, lambda a: model.fc(flat(model.avgpool(a), 1)), model.fc.weight
+    if name in ("mobilenet_v2", "efficientnet_b0"):
+        return (model.features, lambda a: model.classifier(flat(F.adaptive_avg_pool2d(a, 1), 1)),
+                model.classifier[-1].weight)
+    if name == "densenet121":
+        return (lambda x: F.relu(model.features(x)),
+                lambda a: model.classifier(flat(F.adaptive_avg_pool2d(a, 1), 1)), model.classifier.weight)
+    if name == "vgg11_bn":  # AdaptiveAvgPool2d(7) then a 3-layer MLP: no linear head
+        return model.features, lambda a: model.classifier(flat(model.avgpool(a), 1)), None
+    if name == "squeezenet1_1":  # conv -> ReLU -> GAP, no linear layer after the pooling
+        return (lambda x: model.classifier[:3](model.features(x)),
+                lambda a: flat(model.classifier[3](a), 1), None)
+    raise ValueError(name)
+
+
+class Split(nn.Module):
+    """backbone then head, keeping the target activations like Hooked;
+    replace substitutes the activations (Ablation-CAM)."""
+
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+        self.acts = None
+
+    def forward(self, x):
+        a = self.backbone(x)
+        if a.requires_grad:
+            a.retain_grad()
+        self.acts = a
+        return self.head(a)
+
+
+def full_cams(net, x, classes, fc_weight, methods, budget):
+    """Raw maps of methods: methods x N x H x W float64. Score-CAM uses the
+    first budget channels of the layer only (the Go test restricts its
+    activations the same way); Ablation-CAM re-runs the head (the rest of
+    the network) on the ablated activations."""
+    n = x.shape[0]
+    xg = x.clone().requires_grad_(True)
+    logits = net(xg)
+    a_t = net.acts
+    logits[torch.arange(n), torch.tensor(classes)].sum().backward()
+    A = a_t.detach().double().numpy()
+    G = a_t.grad.double().numpy()
+    s = logits.detach().double().numpy()
+    out = {}
+    if fc_weight is not None:
+        W = fc_weight.detach().double().numpy()
+        wk = W[classes][:, :, None, None]
+        out["cam"] = (wk * A).mean(1)
+        out["cam-relu"] = np.maximum((wk * A).sum(1), 0)
+    wts = G.mean(axis=(2, 3))
+    out["gradcam"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
+    g2 = G ** 2
+    g3 = g2 * G
+    sum_a = A.sum(axis=(2, 3))
+    aij = g2 / (2 * g2 + sum_a[:, :, None, None] * g3 + 1e-6)
+    aij = np.where(G != 0, aij, 0)
+    wts = (np.maximum(G, 0) * aij).sum(axis=(2, 3))
+    out["gradcam++"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
+    wts = (G * A / (sum_a[:, :, None, None] + 1e-7)).sum(axis=(2, 3))
+    out["xgradcam"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
+    out["hirescam"] = np.maximum((G * A).sum(1), 0)
+    out["layercam"] = np.maximum((np.maximum(G, 0) * A).sum(1), 0)
+    out["eigengradcam"] = np.maximum(np.stack([projection(G[i] * A[i]) for i in range(n)]), 0)
+    out["eigencam"] = np.maximum(np.stack([projection(A[i]) for i in range(n)]), 0)
+    if "scorecam" in methods:
+        out["scorecam"] = scorecam(net, x, a_t.detach()[:, :budget], classes)
+    if "ablationcam" in methods:
+        acts = a_t.detach()
+        c = acts.shape[1]
+        maps = []
+        with torch.no_grad():
+            for i in range(n):
+                a = acts[i]
+                lo = a.min()
+                fill = 0.0 if lo.item() == 0 else lo.item() - 1e7
+                sc = []
+                for c0 in range(0, c, 128):
+                    rep = a.unsqueeze(0).repeat(min(128, c - c0), 1, 1, 1).clone()
+                    for j in range(rep.shape[0]):
+                        rep[j, c0 + j] = fill
+                    sc.append(net.head(rep)[:, classes[i]].double())
+                sc = torch.cat(sc).numpy()
+                w = (s[i, classes[i]] - sc) / s[i, classes[i]]
+                maps.append(np.maximum((w[:, None, None] * a.double().numpy()).sum(0), 0))
+        out["ablationcam"] = np.stack(maps)
+    return np.stack([out[k] for k in methods]), s
+
+
+def main_full(src, out):
+    """CAM references for export.py --full's models in src, written to out
+    (default src/cams): NAME.x.npy (FULL_IMAGES inputs: export.py's input
+    then seeded N(0,1) images), NAME.cams.npy, NAME.logits.npy and
+    manifest.json, whose model paths are relative to out.
+
+    Each model is torchvision's constructor with every state_dict tensor
+    replaced by the ONNX file's initializer of the same name (so the ONNX
+    file is the only source of weights; the Go test checks the logits),
+    split at the input of the global average pooling (full_split). The
+    classes are PyTorch's top-1. Score-CAM uses only the first
+    FULL_SCORECAM_CHANNELS channels; Ablation-CAM re-runs only the head
+    (everything after the target layer, what AblationLayer's re-run
+    changes); CAM, the ReLU'd CAM and Ablation-CAM only where the head is
+    GAP -> Linear. manifest.json lists, per model, the methods whose map is
+    constant (all clipped by the ReLU) for some image."""
+    import torchvision
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    with open(os.path.join(src, "manifest.json")) as f:
+        exported = json.load(f)
+    only = os.environ.get("CAMREF_MODELS", "")
+    entries = []
+    for ex in exported["models"]:
+        name = ex["name"]
+        if only and name not in only.split(","):
+            continue
+        path = os.path.join(src, ex["model"])
+        model = load_tiny(getattr(torchvision.models, name)(), path)
+        backbone, head, fc = full_split(name, model)
+        net = Split(backbone, head).eval()
+        x0 = torch.from_numpy(np.load(os.path.join(src, name + ".x.npy")))
+        g = torch.Generator().manual_seed(5)
+        x = torch.cat([x0, torch.randn((FULL_IMAGES - 1,) + tuple(x0.shape[1:]), generator=g)])
+        with torch.no_grad():
+            logits = net(x)
+        shape = list(net.acts.shape)
+        classes = logits.argmax(1).tolist()
+        methods = (["cam", "cam-relu"] if fc is not None else []) + [
+            "gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "eigengradcam", "eigencam", "scorecam"] + (
+            ["ablationcam"] if fc is not None else [])
+        maps, s = full_cams(net, x, classes, fc, methods, FULL_SCORECAM_CHANNELS)
+        np.save(os.path.join(out, name + ".x.npy"), x.numpy().astype(np.float32))
+        np.save(os.path.join(out, name + ".cams.npy"), maps.astype(np.float32))
+        np.save(os.path.join(out, name + ".logits.npy"), s.astype(np.float32))
+        flat = maps.reshape(len(methods), x.shape[0], -1)
+        const = {m: [bool(np.all(flat[i, j] == flat[i, j, 0])) for j in range(x.shape[0])] for i, m in enumerate(methods)}
+        entries.append({"name": name, "model": os.path.relpath(path, out), "x": name + ".x.npy", "x_uint8": False,
+                        "classes": classes, "methods": methods, "cams": name + ".cams.npy", "logits": name + ".logits.npy",
+                        "target_shape": shape, "scorecam_channels": FULL_SCORECAM_CHANNELS,
+                        "constant_maps": {m: v for m, v in const.items() if any(v)}})
+        print(name, "done", classes, "constant:", entries[-1]["constant_maps"], flush=True)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
+                   "scorecam_channels": FULL_SCORECAM_CHANNELS, "models": entries}, f, indent=1)
+        f.write("\n")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--full":
+        main_full(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else os.path.join(sys.argv[2], "cams"))
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join("testdata", "torchref", "ref")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
