@@ -168,18 +168,9 @@ func runGrad(cmd *cobra.Command, o *gradOptions) error {
 	bar := newProgress(o.g, "grad", len(o.images))
 	for start := 0; start < len(o.images); start += o.batch {
 		paths := o.images[start:min(start+o.batch, len(o.images))]
-		batch := make([]float32, len(paths)*cfg.Len())
-		for i, p := range paths {
-			if err := checkFile(p); err != nil {
-				return fmt.Errorf("image %w", err)
-			}
-			img, err := preprocess.Load(p, o.maxPixels)
-			if err != nil {
-				return fmt.Errorf("image %w", err)
-			}
-			if err := cfg.Tensor(batch[i*cfg.Len():(i+1)*cfg.Len()], img); err != nil {
-				return fmt.Errorf("image %s: %w", p, err)
-			}
+		batch, err := loadBatch(paths, cfg, o.maxPixels)
+		if err != nil {
+			return err
 		}
 		classes := make([]int, len(paths))
 		for i := range classes {

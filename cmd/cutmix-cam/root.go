@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cutmixcam/cutmix-cam/onnx"
+	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
 )
 
 // version is set with -ldflags "-X main.version=..."; otherwise it comes
@@ -195,4 +196,23 @@ func encodeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("encode json: %w", err)
 	}
 	return nil
+}
+
+// loadBatch decodes the images at paths and writes them, preprocessed by
+// cfg, one after another into a fresh batch.
+func loadBatch(paths []string, cfg preprocess.Config, maxPixels int) ([]float32, error) {
+	batch := make([]float32, len(paths)*cfg.Len())
+	for i, p := range paths {
+		if err := checkFile(p); err != nil {
+			return nil, fmt.Errorf("image %w", err)
+		}
+		img, err := preprocess.Load(p, maxPixels)
+		if err != nil {
+			return nil, fmt.Errorf("image %w", err)
+		}
+		if err := cfg.Tensor(batch[i*cfg.Len():(i+1)*cfg.Len()], img); err != nil {
+			return nil, fmt.Errorf("image %s: %w", p, err)
+		}
+	}
+	return batch, nil
 }
