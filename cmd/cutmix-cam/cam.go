@@ -17,7 +17,6 @@ import (
 	"github.com/cutmixcam/cutmix-cam/cam"
 	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/internal/npy"
-	"github.com/cutmixcam/cutmix-cam/onnx"
 	"github.com/cutmixcam/cutmix-cam/onnx/preprocess"
 )
 
@@ -222,14 +221,9 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 		return err
 	}
 	defer m.Close()
-	var l onnx.Layer
-	if o.layer == "auto" {
-		l, err = m.TargetLayer(ctx)
-	} else {
-		l, err = m.Layer(ctx, o.layer)
-	}
+	l, err := layerFlag(ctx, m, o.layer)
 	if err != nil {
-		return fmt.Errorf("--layer: %w", err)
+		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)

@@ -599,19 +599,7 @@ func (e *evaluator) fgsm(ctx context.Context, mr *modelRun) (fgsmStage, error) {
 				if err != nil {
 					return err
 				}
-				p := &res.Points[i]
-				for j := range b.N {
-					ok := argmax(al[j*k:(j+1)*k]) == labels[j]
-					out.Correct[i] = append(out.Correct[i], ok)
-					if ok {
-						p.Correct++
-					} else if clean[j] {
-						p.Successes++
-					}
-				}
-				for j, v := range b.Data {
-					p.MaxLinf = max(p.MaxLinf, float64(abs32(adv.Data[j]-v)))
-				}
+				out.Correct[i] = tallyAttack(&res.Points[i], out.Correct[i], b.Data, adv.Data, al, k, labels, clean)
 			}
 			bar.add(b.N)
 			return nil
@@ -685,19 +673,7 @@ func (e *evaluator) pgd(ctx context.Context, mr *modelRun) (pgdStage, error) {
 			if err != nil {
 				return err
 			}
-			p := &res.Points[0]
-			for j := range b.N {
-				ok := argmax(al[j*k:(j+1)*k]) == labels[j]
-				out.Correct = append(out.Correct, ok)
-				if ok {
-					p.Correct++
-				} else if clean[j] {
-					p.Successes++
-				}
-			}
-			for j, v := range b.Data {
-				p.MaxLinf = max(p.MaxLinf, float64(abs32(adv.Data[j]-v)))
-			}
+			out.Correct = tallyAttack(&res.Points[0], out.Correct, b.Data, adv.Data, al, k, labels, clean)
 			bar.add(b.N)
 			return nil
 		})
@@ -983,4 +959,24 @@ func writeCompare(o *compareOptions, data *compareData, evals []*modelEval) erro
 	}
 	_, err := io.WriteString(o.g.out, md)
 	return err
+}
+
+// tallyAttack adds one batch's adversarial outcomes to p: per-image
+// correctness (appended to correct and returned), correct and success
+// counts (a success is a clean-correct image misclassified after the
+// attack), and the largest pixel change between x and adv.
+func tallyAttack(p *robust.AttackPoint, correct []bool, x, adv, logits []float32, k int, labels []int, clean []bool) []bool {
+	for j, l := range labels {
+		ok := argmax(logits[j*k:(j+1)*k]) == l
+		correct = append(correct, ok)
+		if ok {
+			p.Correct++
+		} else if clean[j] {
+			p.Successes++
+		}
+	}
+	for j, v := range x {
+		p.MaxLinf = max(p.MaxLinf, float64(abs32(adv[j]-v)))
+	}
+	return correct
 }

@@ -216,3 +216,19 @@ func loadBatch(paths []string, cfg preprocess.Config, maxPixels int) ([]float32,
 	}
 	return batch, nil
 }
+
+// layerFlag resolves a --layer value: "auto" is the detected target layer,
+// anything else a tensor name checked to be a 4-D activation.
+func layerFlag(ctx context.Context, m *onnx.Model, name string) (onnx.Layer, error) {
+	var l onnx.Layer
+	var err error
+	if name == "auto" {
+		l, err = m.TargetLayer(ctx)
+	} else {
+		l, err = m.Layer(ctx, name)
+	}
+	if err != nil {
+		return onnx.Layer{}, fmt.Errorf("--layer: %w", err)
+	}
+	return l, nil
+}

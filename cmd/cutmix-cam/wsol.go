@@ -391,14 +391,9 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 			return err
 		}
 		defer m.Close()
-		var l onnx.Layer
-		if o.layer == "auto" {
-			l, err = m.TargetLayer(ctx)
-		} else {
-			l, err = m.Layer(ctx, o.layer)
-		}
+		l, err := layerFlag(ctx, m, o.layer)
 		if err != nil {
-			return fmt.Errorf("--layer: %w", err)
+			return err
 		}
 		norm, _ := preprocess.ParseNorm(o.norm)
 		fit, _ := preprocess.ParseFit(o.resize)
