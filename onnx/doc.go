@@ -58,17 +58,19 @@
 // path wraps ErrIntegerPath, and a target the scores do not depend on wraps
 // ErrNotDependent. Backward rules exist for Conv (groups, strides, pads,
 // auto_pad, dilations), BatchNormalization (inference), Relu, LeakyRelu,
-// PRelu, Elu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Erf, Gelu (exact),
-// Softplus, Exp, Log, Sqrt, Reciprocal, Abs, Pow (exponent constant), Neg,
-// Add, Sub, Mul, Div and Sum with full broadcasting, MaxPool and
-// GlobalMaxPool (to the first arg-max, overlapping windows, pads,
+// PRelu, Elu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Erf, Gelu (exact
+// and tanh), Softplus, Exp, Log, Sqrt, Reciprocal, Abs, Pow (exponent
+// constant), Neg, Add, Sub, Mul, Div and Sum with full broadcasting, MaxPool
+// and GlobalMaxPool (to the first arg-max, overlapping windows, pads,
 // ceil_mode, dilations), AveragePool (count_include_pad either way,
-// ceil_mode), GlobalAveragePool, ReduceSum, ReduceMean, ReduceMax, Gemm,
-// MatMul (batched), Flatten, Reshape, Squeeze, Unsqueeze, Expand,
-// Transpose, Concat, Split, Slice (step 1), Gather (constant indices), Pad
-// (constant mode), Identity, Dropout, Cast, Softmax, LogSoftmax, LRN,
-// LayerNormalization, InstanceNormalization, and Resize and Upsample
-// (nearest, whole scale factors).
+// ceil_mode, dilations), GlobalAveragePool, ReduceSum, ReduceMean,
+// ReduceMax, Gemm, MatMul (batched, 1-D operands), Flatten, Reshape,
+// Squeeze, Unsqueeze, Expand, Transpose, Concat, Split, Slice (any step),
+// Gather (constant indices), Pad (constant, reflect, edge and wrap modes,
+// negative pads), Identity, Dropout, Cast, Softmax, LogSoftmax, LRN,
+// LayerNormalization, InstanceNormalization, and Resize and Upsample of the
+// spatial axes (nearest, linear and cubic, any coordinate mapping but
+// tf_crop_and_resize, scales or sizes, without antialias).
 //
 // Shapes are learnt once per graph by running the model on zeros (at batch
 // size 2 when the batch is dynamic, so that broadcasting along the batch
@@ -77,5 +79,6 @@
 // batch size. Convolution and pooling adjoints are Conv nodes on the
 // gradient spread out by the strides (ConvTranspose before opset 10).
 // Built graphs are cached in memory per model hash, input size, targets,
-// objective and scores output.
+// objective and scores output, and on disk too when Options.GradCache
+// names a directory.
 package onnx

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cutmixcam/cutmix-cam/onnx/onnxpb"
 )
@@ -164,18 +165,32 @@ func transposeRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool
 	return []string{b.transpose(gy[0], inv)}, nil
 }
 
+// geluRule differentiates Gelu: exact, Φ(x) + x·φ(x); with
+// approximate="tanh", y = x/2·(1 + tanh u), u = √(2/π)·(x + 0.044715x³), so
+// y' = (1 + tanh u)/2 + x/2·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715x²).
 func geluRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
 	if err := only(n, need, 0); err != nil {
 		return nil, err
 	}
-	if a := attrString(n, "approximate", "none"); a != "none" {
+	x := n.GetInput()[0]
+	switch a := attrString(n, "approximate", "none"); a {
+	case "none":
+		cdf := b.mulScalar(b.bin("Add", b.scalar(x, 1), b.op("Erf", []string{b.mulScalar(x, 1/math.Sqrt2)})), 0.5)
+		pdf := b.mulScalar(b.op("Exp", []string{b.mulScalar(b.mul(x, x), -0.5)}), 1/math.Sqrt(2*math.Pi))
+		return []string{b.mul(gy[0], b.bin("Add", cdf, b.mul(x, pdf)))}, nil
+	case "tanh":
+		const c = 0.044715
+		k := math.Sqrt(2 / math.Pi)
+		x2 := b.mul(x, x)
+		u := b.mulScalar(b.bin("Add", x, b.mulScalar(b.mul(x2, x), c)), k)
+		t := b.op("Tanh", []string{u})
+		half := b.mulScalar(b.bin("Add", b.scalar(x, 1), t), 0.5)
+		du := b.bin("Add", b.scalar(x, k), b.mulScalar(x2, 3*c*k))
+		sech2 := b.bin("Sub", b.scalar(x, 1), b.mul(t, t))
+		return []string{b.mul(gy[0], b.bin("Add", half, b.mul(b.mulScalar(x, 0.5), b.mul(sech2, du))))}, nil
+	default:
 		return nil, fmt.Errorf("Gelu approximate=%q is not supported", a)
 	}
-	x := n.GetInput()[0]
-	// Φ(x) + x·φ(x)
-	cdf := b.mulScalar(b.bin("Add", b.scalar(x, 1), b.op("Erf", []string{b.mulScalar(x, 1/math.Sqrt2)})), 0.5)
-	pdf := b.mulScalar(b.op("Exp", []string{b.mulScalar(b.mul(x, x), -0.5)}), 1/math.Sqrt(2*math.Pi))
-	return []string{b.mul(gy[0], b.bin("Add", cdf, b.mul(x, pdf)))}, nil
 }
 
 func clipRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
@@ -349,12 +364,13 @@ func gemmRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]
 	return out, nil
 }
 
+// matmulRule differentiates MatMul with numpy semantics: a 1-D A acts as
+// [1,K] and a 1-D B as [K,1], the inserted axis dropped from Y, so ∂Y gets
+// it back before the two products and the gradients of 1-D operands lose it
+// again.
 func matmulRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
 	a, c := n.GetInput()[0], n.GetInput()[1]
 	as, cs, ys := b.shapeOf(a), b.shapeOf(c), b.shapeOf(n.GetOutput()[0])
-	if len(as) < 2 || len(cs) < 2 {
-		return nil, errors.New("MatMul with a 1-D operand is not supported")
-	}
 	t := func(x string, r int) string {
 		perm := make([]int64, r)
 		for i := range perm {
@@ -363,14 +379,53 @@ func matmulRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) (
 		perm[r-1], perm[r-2] = perm[r-2], perm[r-1]
 		return b.transpose(x, perm)
 	}
+	g, gs := gy[0], slices.Clone(ys)
+	var ins []int64
+	switch {
+	case len(as) == 1 && len(cs) == 1:
+		ins = []int64{0, 1}
+	case len(as) == 1:
+		ins = []int64{int64(len(ys) - 1)}
+	case len(cs) == 1:
+		ins = []int64{int64(len(ys))}
+	}
+	if ins != nil {
+		g = b.unsqueeze(g, ins...)
+		for _, p := range ins {
+			gs = slices.Insert(gs, int(p), 1)
+		}
+	}
+	r := len(gs)
 	out := make([]string, 2)
 	if need[0] {
-		gs := append(append([]int64{}, ys[:len(ys)-1]...), as[len(as)-1])
-		out[0] = b.unbroadcast(b.bin("MatMul", gy[0], t(c, len(cs))), gs, a)
+		var ct string
+		if len(cs) == 1 {
+			ct = b.bin("Reshape", c, b.i64(nil, 1, cs[0]))
+		} else {
+			ct = t(c, len(cs))
+		}
+		k := as[len(as)-1]
+		out[0] = b.unbroadcast(b.bin("MatMul", g, ct), append(slices.Clone(gs[:r-1]), k), a)
 	}
 	if need[1] {
-		gs := append(append([]int64{}, ys[:len(ys)-2]...), cs[len(cs)-2], ys[len(ys)-1])
-		out[1] = b.unbroadcast(b.bin("MatMul", t(a, len(as)), gy[0]), gs, c)
+		var at string
+		if len(as) == 1 {
+			at = b.bin("Reshape", a, b.i64(nil, as[0], 1))
+		} else {
+			at = t(a, len(as))
+		}
+		k := cs[0]
+		if len(cs) > 1 {
+			k = cs[len(cs)-2]
+		}
+		gc := b.bin("MatMul", at, g)
+		gcs := append(slices.Clone(gs[:r-2]), k, gs[r-1])
+		if len(cs) == 1 {
+			// [..., K, 1] → [..., K]
+			gc = b.bin("Reshape", gc, b.i64(nil, append(make([]int64, r-2), k)...))
+			gcs = gcs[:r-1]
+		}
+		out[1] = b.unbroadcast(gc, gcs, c)
 	}
 	return out, nil
 }
@@ -712,24 +767,26 @@ func avgPoolRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) 
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range w.dilations {
-		if d != 1 {
-			return nil, errors.New("AveragePool with dilations is not supported")
-		}
-	}
 	include := attrInt(n, "count_include_pad", 0) == 1
-	// Divisor per output position: the window clipped to the padded input
-	// (count_include_pad=1) or to the input itself.
+	// Divisor per output position, as ONNX Runtime counts it: the taps of
+	// the dilated window up to the end of the padded input, or those inside
+	// the input itself.
 	counts := make([][]int64, 2)
 	for a := 0; a < 2; a++ {
 		counts[a] = make([]int64, ys[2+a])
+		d := w.dilations[a]
 		for o := range counts[a] {
 			start := int64(o)*w.strides[a] - w.begin[a]
-			end := min(start+w.kernel[a], xs[2+a]+w.end[a])
-			if !include {
-				start, end = max(start, 0), min(end, xs[2+a])
+			end := min(start+w.kernel[a]*d, xs[2+a]+w.end[a])
+			if include {
+				counts[a][o] = 1 + (end-start-1)/d
+				continue
 			}
-			counts[a][o] = end - start
+			for p := start; p < end; p += d {
+				if p >= 0 && p < xs[2+a] {
+					counts[a][o]++
+				}
+			}
 		}
 	}
 	OH, OW := ys[2], ys[3]
@@ -737,7 +794,9 @@ func avgPoolRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) 
 	uniform := true
 	for oy := int64(0); oy < OH; oy++ {
 		for ox := int64(0); ox < OW; ox++ {
-			inv[oy*OW+ox] = 1 / float64(counts[0][oy]*counts[1][ox])
+			if c := counts[0][oy] * counts[1][ox]; c > 0 { // an empty window averages to 0
+				inv[oy*OW+ox] = 1 / float64(c)
+			}
 			uniform = uniform && inv[oy*OW+ox] == inv[0]
 		}
 	}
@@ -843,6 +902,10 @@ func splitRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([
 	return []string{b.op("Concat", parts, aInt("axis", axis))}, nil
 }
 
+// sliceRule scatters the gradient back into the input's shape: zero
+// padding along the axes sliced with step 1, a one-hot product along the
+// others. Starts and ends are clamped as the spec says for the sign of the
+// step.
 func sliceRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
 	if err := only(n, need, 0); err != nil {
 		return nil, err
@@ -877,34 +940,67 @@ func sliceRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([
 			axes = append(axes, int64(i))
 		}
 	}
+	if len(starts) != len(axes) || len(ends) != len(axes) || (steps != nil && len(steps) != len(axes)) {
+		return nil, fmt.Errorf("Slice starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)
+	}
+	g := gy[0]
 	pads := make([]int64, 2*r)
+	padded := false
 	for i, a := range axes {
 		if a < 0 {
 			a += int64(r)
 		}
-		if steps != nil && steps[i] != 1 {
-			return nil, fmt.Errorf("Slice with step %d is not supported", steps[i])
+		step := int64(1)
+		if steps != nil {
+			step = steps[i]
+		}
+		if step == 0 {
+			return nil, errors.New("Slice with step 0")
 		}
 		d := xs[a]
-		s, e := starts[i], ends[i]
-		if s < 0 {
-			s += d
-		}
-		if e < 0 {
-			e += d
-		}
-		s, e = min(max(s, 0), d), min(max(e, 0), d)
+		s, e := sliceBounds(starts[i], ends[i], step, d)
 		if a == 0 && b.dynamic {
-			if s != 0 || e != d {
+			if step != 1 || s != 0 || e != d {
 				return nil, errors.New("Slice along the batch axis is not supported")
 			}
 			continue
 		}
-		pads[a], pads[int(a)+r] = s, d-max(e, s)
+		if step == 1 {
+			pads[a], pads[int(a)+r] = s, d-max(e, s)
+			padded = padded || s != 0 || e < d
+			continue
+		}
+		var src []int64
+		for k := s; (step > 0 && k < e) || (step < 0 && k > e); k += step {
+			src = append(src, k)
+		}
+		g = b.scatterAxis(g, x, a, r, src, d)
 	}
-	return []string{b.pad(gy[0], pads)}, nil
+	if padded {
+		g = b.pad(g, pads)
+	}
+	return []string{g}, nil
 }
 
+// sliceBounds resolves a Slice start and end on an axis of length d: a
+// negative value counts from the end, then both are clamped to [0, d] for
+// a positive step, start to [0, d−1] and end to [−1, d−1] for a negative
+// one.
+func sliceBounds(start, end, step, d int64) (int64, int64) {
+	if start < 0 {
+		start += d
+	}
+	if end < 0 {
+		end += d
+	}
+	if step > 0 {
+		return min(max(start, 0), d), min(max(end, 0), d)
+	}
+	return min(max(start, 0), d-1), min(max(end, -1), d-1)
+}
+
+// gatherRule scatters the gradient back along the axis through the one-hot
+// matrix of the constant indices, summing repeated ones.
 func gatherRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
 	if err := only(n, need, 0); err != nil {
 		return nil, err
@@ -924,8 +1020,7 @@ func gatherRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) (
 		return nil, errors.New("Gather along axis 0 is not supported")
 	}
 	D, m := xs[axis], int64(len(idx))
-	// g → x[:axis] + [m] + x[axis+1:], move the axis last, multiply by the
-	// one-hot m×D matrix (summing repeated indices), move it back.
+	// g → x[:axis] + [m] + x[axis+1:] (the index axes flattened).
 	shape := make([]int64, 0, r)
 	for i := int64(0); i < axis; i++ {
 		shape = append(shape, 0)
@@ -933,18 +1028,7 @@ func gatherRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) (
 	shape = append(shape, m)
 	shape = append(shape, xs[axis+1:]...)
 	g := b.bin("Reshape", gy[0], b.i64(nil, shape...))
-	perm := make([]int64, 0, r)
-	for i := 0; i < r; i++ {
-		if int64(i) != axis {
-			perm = append(perm, int64(i))
-		}
-	}
-	perm = append(perm, axis)
-	inv := make([]int64, r)
-	for i, p := range perm {
-		inv[p] = int64(i)
-	}
-	oh := make([]float64, m*D)
+	src := make([]int64, m)
 	for k, v := range idx {
 		if v < 0 {
 			v += D
@@ -952,17 +1036,25 @@ func gatherRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) (
 		if v < 0 || v >= D {
 			return nil, fmt.Errorf("Gather index %d out of range [0,%d)", idx[k], D)
 		}
-		oh[int64(k)*D+v] = 1
+		src[k] = v
 	}
-	g = b.bin("MatMul", b.transpose(g, perm), b.fconst(b.dtype(x), []int64{m, D}, oh))
-	return []string{b.transpose(g, inv)}, nil
+	return []string{b.scatterAxis(g, x, axis, r, src, D)}, nil
 }
 
+// padRule differentiates Pad. ONNX Runtime first crops the input by the
+// negative pads, then pads what is left by the positive ones in the mode:
+// for "constant" the gradient is cropped by the positive pads and
+// zero-padded by the negative ones; for "reflect", "edge" and "wrap" each
+// output position reads one input position per axis, and a one-hot product
+// per padded axis sums the gradient back there.
 func padRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
 	if err := only(n, need, 0); err != nil {
 		return nil, err
 	}
-	if mode := attrString(n, "mode", "constant"); mode != "constant" {
+	mode := attrString(n, "mode", "constant")
+	switch mode {
+	case "constant", "reflect", "edge", "wrap":
+	default:
 		return nil, fmt.Errorf("Pad mode %q is not supported", mode)
 	}
 	x := n.GetInput()[0]
@@ -976,15 +1068,17 @@ func padRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]s
 		}
 		pads = v
 	}
-	axes := make([]int64, 0, r)
+	var axes []int64
 	if in := n.GetInput(); len(in) > 3 && in[3] != "" {
 		v, ok := b.constVals(in[3])
 		if !ok {
 			return nil, errors.New("axes input is not constant")
 		}
-		axes = normAxes(v, r) // sorted: pads must follow
-		if len(v) > 1 && v[0] > v[1] {
-			return nil, errors.New("Pad with unsorted axes is not supported")
+		for _, a := range v {
+			if a < 0 {
+				a += int64(r)
+			}
+			axes = append(axes, a)
 		}
 	} else {
 		for i := 0; i < r; i++ {
@@ -995,24 +1089,61 @@ func padRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]s
 	if len(pads) != 2*na {
 		return nil, fmt.Errorf("pads %v do not match %d axes", pads, na)
 	}
+	g := gy[0]
 	var starts, ends, sax []int64
+	back := make([]int64, 2*r)
+	cropped := false
 	for i, a := range axes {
 		pb, pe := pads[i], pads[i+na]
-		if pb < 0 || pe < 0 {
-			return nil, errors.New("Pad with negative pads is not supported")
-		}
 		if pb == 0 && pe == 0 {
 			continue
 		}
 		if err := b.batchAxis(a); err != nil {
 			return nil, err
 		}
-		starts, ends, sax = append(starts, pb), append(ends, pb+xs[a]), append(sax, a)
+		cb, ce := max(-pb, 0), max(-pe, 0) // cropped
+		pb, pe = max(pb, 0), max(pe, 0)    // padded
+		d := xs[a] - cb - ce               // what is left to pad
+		if d <= 0 {
+			return nil, fmt.Errorf("Pad crops all of axis %d", a)
+		}
+		if mode == "constant" {
+			if pb > 0 || pe > 0 {
+				starts, ends, sax = append(starts, pb), append(ends, pb+d), append(sax, a)
+			}
+			back[a], back[int(a)+r] = cb, ce
+			cropped = cropped || cb > 0 || ce > 0
+			continue
+		}
+		if mode == "reflect" && (pb >= d || pe >= d) {
+			return nil, fmt.Errorf("Pad reflect by %d, %d on an axis of length %d is not supported", pb, pe, d)
+		}
+		src := make([]int64, pb+d+pe)
+		for j := range src {
+			k := int64(j) - pb
+			switch mode {
+			case "edge":
+				k = min(max(k, 0), d-1)
+			case "reflect":
+				if k < 0 {
+					k = -k
+				} else if k >= d {
+					k = 2*(d-1) - k
+				}
+			default: // wrap
+				k = (k%d + d) % d
+			}
+			src[j] = cb + k
+		}
+		g = b.scatterAxis(g, x, a, r, src, xs[a])
 	}
-	if len(sax) == 0 {
-		return []string{gy[0]}, nil
+	if len(sax) > 0 {
+		g = b.slice(g, starts, ends, sax)
 	}
-	return []string{b.slice(gy[0], starts, ends, sax)}, nil
+	if cropped {
+		g = b.pad(g, back)
+	}
+	return []string{g}, nil
 }
 
 // winSum sums t [N,C,...] over a channel window from c−before to c+after
@@ -1098,44 +1229,4 @@ func normRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]
 	gh := b.mul(gy[0], scale)
 	inner := b.bin("Sub", b.bin("Sub", gh, b.reduceMean(gh, axes)), b.mul(xh, b.reduceMean(b.mul(gh, xh), axes)))
 	return []string{b.mul(rs, inner)}, nil
-}
-
-// resizeRule differentiates nearest-neighbour Resize and Upsample by whole
-// spatial scale factors whose coordinate mapping copies each input pixel
-// into one s_h×s_w block: the gradient is the block sum, an AveragePool
-// over the blocks times s_h·s_w. Linear modes and other mappings are
-// refused.
-func resizeRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]string, error) {
-	if err := only(n, need, 0); err != nil {
-		return nil, err
-	}
-	x, y := n.GetInput()[0], n.GetOutput()[0]
-	xs, ys := b.shapeOf(x), b.shapeOf(y)
-	if len(xs) != 4 || len(ys) != 4 {
-		return nil, fmt.Errorf("%s of a rank-%d tensor is not supported", n.GetOpType(), len(xs))
-	}
-	if mode := attrString(n, "mode", "nearest"); mode != "nearest" {
-		return nil, fmt.Errorf("%s mode %q is not supported (nearest only)", n.GetOpType(), mode)
-	}
-	if n.GetOpType() == "Resize" && b.opset >= 11 {
-		ct := attrString(n, "coordinate_transformation_mode", "half_pixel")
-		nm := attrString(n, "nearest_mode", "round_prefer_floor")
-		ok := (ct == "asymmetric" && nm == "floor") ||
-			((ct == "half_pixel" || ct == "pytorch_half_pixel") && (nm == "round_prefer_floor" || nm == "round_prefer_ceil"))
-		if !ok {
-			return nil, fmt.Errorf("Resize with coordinate_transformation_mode %q and nearest_mode %q is not supported", ct, nm)
-		}
-	}
-	if xs[0] != ys[0] || xs[1] != ys[1] {
-		return nil, errors.New("resizing the batch or channel axis is not supported")
-	}
-	sh, sw := ys[2]/xs[2], ys[3]/xs[3]
-	if sh*xs[2] != ys[2] || sw*xs[3] != ys[3] || sh < 1 || sw < 1 {
-		return nil, fmt.Errorf("%s from %v to %v is not by whole factors", n.GetOpType(), xs[2:], ys[2:])
-	}
-	if sh == 1 && sw == 1 {
-		return []string{gy[0]}, nil
-	}
-	p := b.op("AveragePool", []string{gy[0]}, aInts("kernel_shape", sh, sw), aInts("strides", sh, sw))
-	return []string{b.mulScalar(p, float64(sh*sw))}, nil
 }

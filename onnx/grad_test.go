@@ -53,6 +53,7 @@ type fdCase struct {
 	obj     onnx.Objective
 	classes []int // nil: top-1
 	wrt     []string
+	output  string // "": the model's only output
 }
 
 // fdReport holds the agreement of a finite-difference check.
@@ -68,12 +69,12 @@ type fdReport struct {
 func checkFD(t *testing.T, m *onnx.Model, c fdCase, x []float32, n int, eps float64, dirs, coords int) fdReport {
 	t.Helper()
 	ctx := context.Background()
-	req := onnx.GradRequest{Objective: c.obj, Classes: c.classes, Wrt: c.wrt}
+	req := onnx.GradRequest{Objective: c.obj, Classes: c.classes, Wrt: c.wrt, Output: c.output}
 	K := 0
 	var seed []float32
 	if c.obj == onnx.Weighted {
 		r := rand.New(rand.NewPCG(3, 3))
-		first, err := m.Gradient(ctx, x, n, onnx.GradRequest{})
+		first, err := m.Gradient(ctx, x, n, onnx.GradRequest{Output: c.output})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,6 +209,37 @@ func TestGradientFixturesFD(t *testing.T) {
 	}
 }
 
+// TestGradientOutputsFD checks, against finite differences, the gradient
+// of a random weighting of each output of the fixtures that give every
+// rule variant an output of its own (those named bad_* have no rule).
+func TestGradientOutputsFD(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		n     int
+	}{
+		{"grad_resize.onnx", 2},
+		{"grad_attrs.onnx", 2},
+		{"grad_legacy.onnx", 2},
+		{"grad_vector.onnx", 1},
+	} {
+		m := openModel(t, fixture("models", tc.model), onnx.Options{Threads: 1})
+		c, h, w := m.InputShape()
+		x := randomInput(tc.n*c*h*w, 5)
+		for _, out := range m.Info().Outputs {
+			if strings.HasPrefix(out.Name, "bad_") {
+				continue
+			}
+			t.Run(strings.TrimSuffix(tc.model, ".onnx")+"/"+out.Name, func(t *testing.T) {
+				rep := checkFD(t, m, fdCase{obj: onnx.Weighted, output: out.Name}, x, tc.n, 1e-3, 3, 4)
+				t.Logf("directional error %.2g, coordinate error %.2g", rep.dirErr, rep.coordErr)
+				if rep.dirErr > 2e-2 || rep.coordErr > 1e-2 {
+					t.Errorf("gradient disagrees with finite differences: directional %.3g, coordinate %.3g (tolerance 2e-2, 1e-2)", rep.dirErr, rep.coordErr)
+				}
+			})
+		}
+	}
+}
+
 // TestGradientMaxPoolTies feeds inputs full of ties to an overlapping,
 // dilated, padded MaxPool and checks that each window's gradient goes to
 // its first maximum in row-major window order (as PyTorch and ONNX
@@ -335,13 +367,18 @@ func TestGradientErrors(t *testing.T) {
 	ctx := context.Background()
 	conv := openModel(t, fixture("models", "grad_conv.onnx"), onnx.Options{Threads: 1})
 	bad := openModel(t, fixture("models", "grad_bad.onnx"), onnx.Options{Threads: 1})
+	resize := openModel(t, fixture("models", "grad_resize.onnx"), onnx.Options{Threads: 1})
+	attrs := openModel(t, fixture("models", "grad_attrs.onnx"), onnx.Options{Threads: 1})
 	for _, tc := range []struct {
 		name string
 		m    *onnx.Model
 		req  onnx.GradRequest
-		is   error
+		is   error // nil: any error with msg
 		msg  string
 	}{
+		{"resize antialias", resize, onnx.GradRequest{Output: "bad_antialias"}, nil, "Resize with antialias=1 is not supported"},
+		{"resize crop", resize, onnx.GradRequest{Output: "bad_crop"}, nil, `coordinate_transformation_mode "tf_crop_and_resize" is not supported`},
+		{"batch slice", attrs, onnx.GradRequest{Output: "bad_batch_slice"}, nil, "Slice along the batch axis is not supported"},
 		{"unknown tensor", conv, onnx.GradRequest{Wrt: []string{"nope"}}, onnx.ErrNoTensor, "candidates"},
 		{"not dependent", conv, onnx.GradRequest{Output: "c1", Wrt: []string{"clip"}}, onnx.ErrNotDependent, `"clip"`},
 		{"several outputs", bad, onnx.GradRequest{}, onnx.ErrScores, "floor, int"},
@@ -353,7 +390,7 @@ func TestGradientErrors(t *testing.T) {
 			c, h, w := tc.m.InputShape()
 			_, err := tc.m.Gradient(ctx, make([]float32, c*h*w), 1, tc.req)
 			t.Log(err)
-			if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.msg) {
+			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("Gradient(%+v) = %v, want %v mentioning %q", tc.req, err, tc.is, tc.msg)
 			}
 		})

@@ -18,6 +18,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -59,8 +60,13 @@ func run(root string) error {
 	built["grad_bad.onnx"] = gradBad(grng)
 	built["grad_norm.onnx"] = gradNorm(grng)
 	built["grad_misc.onnx"] = gradMisc(grng)
+	built["grad_resize.onnx"] = gradResize(grng)
+	built["grad_attrs.onnx"] = gradAttrs(grng)
+	built["grad_legacy.onnx"] = gradLegacy(grng)
+	built["grad_vector.onnx"] = gradVector(grng)
 	for _, name := range []string{"tiny_cam.onnx", "tiny_gray_static.onnx", "tiny_avgpool.onnx", "vector_input.onnx",
-		"grad_conv.onnx", "grad_ops.onnx", "grad_shape.onnx", "grad_maxpool.onnx", "grad_bad.onnx", "grad_norm.onnx", "grad_misc.onnx"} {
+		"grad_conv.onnx", "grad_ops.onnx", "grad_shape.onnx", "grad_maxpool.onnx", "grad_bad.onnx", "grad_norm.onnx", "grad_misc.onnx",
+		"grad_resize.onnx", "grad_attrs.onnx", "grad_legacy.onnx", "grad_vector.onnx"} {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(built[name])
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", name, err)
@@ -612,5 +618,296 @@ func gradBad(rng *rand.Rand) *onnxpb.ModelProto {
 	g.node("Flatten", []string{"xf"}, []string{"int"})
 	g.output("floor", onnxpb.TensorProto_FLOAT, "N", 4)
 	g.output("int", onnxpb.TensorProto_FLOAT, "N", 4)
+	return g.model(13)
+}
+
+// flatOut flattens t into the model output name [N, K].
+func (g *graph) flatOut(t, name string) {
+	g.node("Flatten", []string{t}, []string{name})
+	g.output(name, onnxpb.TensorProto_FLOAT, "N", "K")
+}
+
+// gradResize exercises every Resize mode, coordinate mapping and way of
+// giving the output size, one output per variant so that each is checked
+// on its own: x [N,3,4,5] → Resize → Flatten → output. The outputs named
+// bad_* use attributes without a backward rule. Opset 19.
+func gradResize(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_resize", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 4, 5)
+	for _, v := range []struct {
+		name   string
+		scales []float32 // every axis
+		sizes  []int64   // the axes attribute's
+		axes   []int64
+		attrs  []*onnxpb.AttributeProto
+	}{
+		{name: "linear_half", scales: []float32{1, 1, 1.5, 2.3}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear")}},
+		{name: "linear_pytorch", sizes: []int64{7, 1}, axes: []int64{2, 3}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("coordinate_transformation_mode", "pytorch_half_pixel")}},
+		{name: "linear_corners", scales: []float32{1, 1, 2, 0.6}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("coordinate_transformation_mode", "align_corners")}},
+		{name: "linear_asym", sizes: []int64{9, 3}, axes: []int64{3, 2}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("coordinate_transformation_mode", "asymmetric")}},
+		{name: "linear_sym", scales: []float32{1, 1, 0.75, 1.6}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("coordinate_transformation_mode", "half_pixel_symmetric")}},
+		{name: "linear_policy", sizes: []int64{6, 12}, axes: []int64{2, 3}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("keep_aspect_ratio_policy", "not_larger")}},
+		{name: "cubic_half", scales: []float32{1, 1, 1.75, 1.4}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "cubic"),
+			floatAttr("cubic_coeff_a", -0.5)}},
+		{name: "cubic_exclude", sizes: []int64{6, 4}, axes: []int64{2, 3}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "cubic"),
+			intAttr("exclude_outside", 1)}},
+		{name: "cubic_corners", scales: []float32{1, 1, 0.75, 2}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "cubic"),
+			stringAttr("coordinate_transformation_mode", "align_corners")}},
+		{name: "nearest_floor", scales: []float32{1, 1, 0.5, 1.6}},
+		{name: "nearest_ceil", scales: []float32{1, 1, 1.5, 0.5}, attrs: []*onnxpb.AttributeProto{stringAttr("nearest_mode", "round_prefer_ceil")}},
+		{name: "nearest_asym", sizes: []int64{7, 8}, axes: []int64{2, 3}, attrs: []*onnxpb.AttributeProto{
+			stringAttr("coordinate_transformation_mode", "asymmetric"), stringAttr("nearest_mode", "ceil")}},
+		{name: "nearest_corners", scales: []float32{1, 1, 0.5, 2.2}, attrs: []*onnxpb.AttributeProto{
+			stringAttr("coordinate_transformation_mode", "align_corners"), stringAttr("nearest_mode", "floor")}},
+		{name: "nearest_pytorch", scales: []float32{1, 1, 0.25, 1.2}, attrs: []*onnxpb.AttributeProto{
+			stringAttr("coordinate_transformation_mode", "pytorch_half_pixel")}},
+		{name: "nearest_tf", scales: []float32{1, 1, 1.5, 0.8}, attrs: []*onnxpb.AttributeProto{
+			stringAttr("coordinate_transformation_mode", "tf_half_pixel_for_nn")}},
+		{name: "nearest_policy", sizes: []int64{3, 12}, axes: []int64{2, 3}, attrs: []*onnxpb.AttributeProto{
+			stringAttr("keep_aspect_ratio_policy", "not_smaller")}},
+		{name: "bad_antialias", scales: []float32{1, 1, 0.5, 0.6}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			intAttr("antialias", 1)}},
+		{name: "bad_crop", scales: []float32{1, 1, 2, 2}, attrs: []*onnxpb.AttributeProto{stringAttr("mode", "linear"),
+			stringAttr("coordinate_transformation_mode", "tf_crop_and_resize")}},
+	} {
+		in := []string{"x", "", ""}
+		if v.scales != nil {
+			g.floats(v.name+".scales", v.scales, int64(len(v.scales)))
+			in[2] = v.name + ".scales"
+		} else {
+			g.ints(v.name+".sizes", v.sizes, int64(len(v.sizes)))
+			in = append(in, v.name+".sizes")
+		}
+		attrs := v.attrs
+		if v.axes != nil {
+			attrs = append(attrs, intsAttr("axes", v.axes...))
+		}
+		g.node("Resize", in, []string{v.name + ".y"}, attrs...)
+		g.flatOut(v.name+".y", v.name)
+	}
+	return g.model(19)
+}
+
+// gradAttrs exercises attributes of the other rules, one output per case:
+// x [N,3,5,6] → Gelu (tanh); Slice with steps of ±2, ±1 and 3 and clamped
+// starts and ends; Pad reflect, edge (negative pads, axes input), wrap
+// (unsorted axes) and constant (negative pads, a value); AveragePool with
+// dilations, count_include_pad both ways; MatMul by a 1-D B and of a 1-D
+// A; Conv with auto_pad SAME_LOWER, VALID with dilations, and a channel
+// multiplier of 2 per group; MaxPool with storage_order 1; ReduceSum with
+// noop_with_empty_axes, ReduceMax and ReduceMean with axes inputs;
+// LayerNormalization (axis 1, epsilon); Clip with only a maximum and Cast
+// to double and back; Softmax on axis 2; Gather of a scalar and of a 2-D
+// index; Flatten on axis 2; PRelu with a slope along W. Outputs named bad_*
+// have no backward rule. Opset 20.
+func gradAttrs(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_attrs", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 5, 6)
+	g.node("Gelu", []string{"x"}, []string{"gelu.y"}, stringAttr("approximate", "tanh"))
+	g.flatOut("gelu.y", "gelu")
+
+	for _, v := range []struct {
+		name                      string
+		starts, ends, axes, steps []int64
+	}{
+		{"slice_step2", []int64{4, 1}, []int64{math.MinInt64, 100}, []int64{2, -1}, []int64{-2, 2}},
+		{"slice_reverse", []int64{10}, []int64{-10}, []int64{3}, []int64{-1}},
+		{"slice_step3", []int64{-4, 1}, []int64{5, -1}, []int64{2, 1}, []int64{3, 1}},
+	} {
+		k := int64(len(v.axes))
+		g.ints(v.name+".starts", v.starts, k)
+		g.ints(v.name+".ends", v.ends, k)
+		g.ints(v.name+".axes", v.axes, k)
+		g.ints(v.name+".steps", v.steps, k)
+		g.node("Slice", []string{"x", v.name + ".starts", v.name + ".ends", v.name + ".axes", v.name + ".steps"}, []string{v.name + ".y"})
+		g.flatOut(v.name+".y", v.name)
+	}
+
+	g.floats("pad.value", []float32{0.5})
+	for _, v := range []struct {
+		name, mode string
+		pads, axes []int64
+	}{
+		{"pad_reflect", "reflect", []int64{0, 0, 2, 1, 0, 0, 1, 3}, nil},
+		{"pad_edge", "edge", []int64{-1, 2, 3, -2}, []int64{2, 3}},
+		{"pad_wrap", "wrap", []int64{1, 4, 2, 0}, []int64{3, -2}},
+		{"pad_const", "constant", []int64{0, 0, -1, 2, 0, 0, 2, -3}, nil},
+	} {
+		g.ints(v.name+".pads", v.pads, int64(len(v.pads)))
+		in := []string{"x", v.name + ".pads", ""}
+		if v.mode == "constant" {
+			in[2] = "pad.value"
+		}
+		if v.axes != nil {
+			g.ints(v.name+".axes", v.axes, int64(len(v.axes)))
+			in = append(in, v.name+".axes")
+		}
+		g.node("Pad", in, []string{v.name + ".y"}, stringAttr("mode", v.mode))
+		g.flatOut(v.name+".y", v.name)
+	}
+
+	g.node("AveragePool", []string{"x"}, []string{"avgpool_dil.y"}, intsAttr("kernel_shape", 2, 3), intsAttr("dilations", 2, 1),
+		intsAttr("strides", 1, 2), intsAttr("pads", 1, 1, 1, 1), intAttr("ceil_mode", 1))
+	g.flatOut("avgpool_dil.y", "avgpool_dil")
+	g.node("AveragePool", []string{"x"}, []string{"avgpool_dil_inc.y"}, intsAttr("kernel_shape", 3, 2), intsAttr("dilations", 1, 2),
+		intsAttr("strides", 2, 2), intsAttr("pads", 1, 0, 0, 1), intAttr("ceil_mode", 1), intAttr("count_include_pad", 1))
+	g.flatOut("avgpool_dil_inc.y", "avgpool_dil_inc")
+
+	g.weights("mm.b", 1, 6)
+	g.weights("mm.a", 1, 5)
+	g.node("MatMul", []string{"x", "mm.b"}, []string{"matmul_b1.y"})
+	g.flatOut("matmul_b1.y", "matmul_b1")
+	g.node("MatMul", []string{"mm.a", "x"}, []string{"matmul_a1.y"})
+	g.flatOut("matmul_a1.y", "matmul_a1")
+
+	g.weights("conv.w1", 0.5, 3, 3, 3, 2)
+	g.weights("conv.w2", 0.5, 3, 3, 2, 2)
+	g.weights("conv.w3", 0.5, 6, 1, 3, 3)
+	g.node("Conv", []string{"x", "conv.w1"}, []string{"conv_lower.y"}, intsAttr("strides", 2, 2), stringAttr("auto_pad", "SAME_LOWER"))
+	g.flatOut("conv_lower.y", "conv_lower")
+	g.node("Conv", []string{"x", "conv.w2"}, []string{"conv_valid.y"}, intsAttr("dilations", 2, 2), intsAttr("strides", 1, 2),
+		stringAttr("auto_pad", "VALID"))
+	g.flatOut("conv_valid.y", "conv_valid")
+	g.node("Conv", []string{"x", "conv.w3"}, []string{"conv_group.y"}, intAttr("group", 3), intsAttr("pads", 1, 0, 1, 2))
+	g.flatOut("conv_group.y", "conv_group")
+
+	g.node("MaxPool", []string{"x"}, []string{"maxpool.y"}, intsAttr("kernel_shape", 2, 2), intsAttr("strides", 1, 2),
+		intsAttr("pads", 0, 1, 1, 0), intAttr("storage_order", 1))
+	g.flatOut("maxpool.y", "maxpool")
+
+	g.ints("reduce.none", []int64{}, 0)
+	g.ints("reduce.last", []int64{-1}, 1)
+	g.ints("reduce.ch", []int64{1, 3}, 2)
+	g.weights("reduce.w", 1, 3, 5, 6)
+	g.node("ReduceSum", []string{"x", "reduce.none"}, []string{"reduce_noop.s"}, intAttr("noop_with_empty_axes", 1))
+	g.node("Mul", []string{"reduce_noop.s", "reduce.w"}, []string{"reduce_noop.y"})
+	g.flatOut("reduce_noop.y", "reduce_noop")
+	g.node("ReduceMax", []string{"x", "reduce.last"}, []string{"reduce_max.y"}, intAttr("keepdims", 0))
+	g.flatOut("reduce_max.y", "reduce_max")
+	g.node("ReduceMean", []string{"x", "reduce.ch"}, []string{"reduce_mean.y"})
+	g.flatOut("reduce_mean.y", "reduce_mean")
+
+	g.weights("ln.scale", 1, 3, 5, 6)
+	g.node("LayerNormalization", []string{"x", "ln.scale"}, []string{"layernorm.y"}, intAttr("axis", 1), floatAttr("epsilon", 0.5))
+	g.flatOut("layernorm.y", "layernorm")
+
+	g.floats("clip.max", []float32{0.3})
+	g.node("Clip", []string{"x", "", "clip.max"}, []string{"clip.c"})
+	g.node("Cast", []string{"clip.c"}, []string{"clip.d"}, intAttr("to", int64(onnxpb.TensorProto_DOUBLE)))
+	g.node("Mul", []string{"clip.d", "clip.d"}, []string{"clip.dd"})
+	g.node("Cast", []string{"clip.dd"}, []string{"clip_cast.y"}, intAttr("to", int64(onnxpb.TensorProto_FLOAT)))
+	g.flatOut("clip_cast.y", "clip_cast")
+
+	g.node("Softmax", []string{"x"}, []string{"softmax.s"}, intAttr("axis", 2))
+	g.node("Mul", []string{"softmax.s", "reduce.w"}, []string{"softmax.y"}) // else the scores would be x
+	g.flatOut("softmax.y", "softmax")
+
+	g.ints("gather.scalar", []int64{-2})
+	g.ints("gather.2d", []int64{0, 5, 5, 1}, 2, 2)
+	g.node("Gather", []string{"x", "gather.scalar"}, []string{"gather_scalar.y"}, intAttr("axis", 2))
+	g.flatOut("gather_scalar.y", "gather_scalar")
+	g.node("Gather", []string{"x", "gather.2d"}, []string{"gather_2d.y"}, intAttr("axis", 3))
+	g.flatOut("gather_2d.y", "gather_2d")
+
+	g.weights("flatten.w", 1, 30, 3)
+	g.ints("flatten.shape", []int64{-1, 9}, 2)
+	g.node("Flatten", []string{"x"}, []string{"flatten.f"}, intAttr("axis", 2))
+	g.node("MatMul", []string{"flatten.f", "flatten.w"}, []string{"flatten.m"})
+	g.node("Reshape", []string{"flatten.m", "flatten.shape"}, []string{"flatten"})
+	g.output("flatten", onnxpb.TensorProto_FLOAT, "N", 9)
+
+	g.weights("prelu.slope", 1, 6)
+	g.node("PRelu", []string{"x", "prelu.slope"}, []string{"prelu.y"})
+	g.flatOut("prelu.y", "prelu")
+
+	g.ints("bad.start", []int64{-1}, 1)
+	g.ints("bad.end", []int64{math.MinInt64}, 1)
+	g.ints("bad.axis", []int64{0}, 1)
+	g.ints("bad.step", []int64{-1}, 1)
+	g.node("Slice", []string{"x", "bad.start", "bad.end", "bad.axis", "bad.step"}, []string{"bad_batch_slice.y"})
+	g.flatOut("bad_batch_slice.y", "bad_batch_slice")
+	return g.model(20)
+}
+
+// gradLegacy exercises the attribute forms of old opsets, one output per
+// case: x [N,3,4,5] → Upsample (linear and nearest, scales input);
+// Softmax and LogSoftmax with the 2-D coercion of every axis from axis on;
+// Clip by min and max attributes; Slice by attributes; Pad reflect then
+// edge by attributes; Split by a split attribute; Unsqueeze and Squeeze by
+// axes attributes; ReduceMean and ReduceSum by axes attributes. Opset 9.
+func gradLegacy(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_legacy", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 3, 4, 5)
+	g.floats("up.linear", []float32{1, 1, 2, 1.5}, 4)
+	g.floats("up.nearest", []float32{1, 1, 1.5, 2.5}, 4)
+	g.node("Upsample", []string{"x", "up.linear"}, []string{"upsample_linear.y"}, stringAttr("mode", "linear"))
+	g.flatOut("upsample_linear.y", "upsample_linear")
+	g.node("Upsample", []string{"x", "up.nearest"}, []string{"upsample_nearest.y"})
+	g.flatOut("upsample_nearest.y", "upsample_nearest")
+
+	// Each is weighted: the scores of a Softmax output are its input.
+	g.weights("softmax.w", 1, 3, 4, 5)
+	g.node("Softmax", []string{"x"}, []string{"softmax.s"})
+	g.node("Mul", []string{"softmax.s", "softmax.w"}, []string{"softmax.y"})
+	g.flatOut("softmax.y", "softmax")
+	g.node("LogSoftmax", []string{"x"}, []string{"logsoftmax.s"}, intAttr("axis", 2))
+	g.node("Mul", []string{"logsoftmax.s", "softmax.w"}, []string{"logsoftmax.y"})
+	g.flatOut("logsoftmax.y", "logsoftmax")
+
+	g.node("Clip", []string{"x"}, []string{"clip.a"}, floatAttr("min", -0.3))
+	g.node("Clip", []string{"clip.a"}, []string{"clip.y"}, floatAttr("min", -0.5), floatAttr("max", 0.4))
+	g.flatOut("clip.y", "clip")
+
+	g.node("Slice", []string{"x"}, []string{"slice.y"}, intsAttr("starts", -3, 1), intsAttr("ends", 100, -1), intsAttr("axes", 2, 3))
+	g.flatOut("slice.y", "slice")
+
+	g.node("Pad", []string{"x"}, []string{"pad.r"}, stringAttr("mode", "reflect"), intsAttr("pads", 0, 0, 1, 2, 0, 0, 2, 1))
+	g.node("Pad", []string{"pad.r"}, []string{"pad.y"}, stringAttr("mode", "edge"), intsAttr("pads", 0, 0, 0, 1, 0, 0, 2, 0))
+	g.flatOut("pad.y", "pad")
+
+	g.node("Split", []string{"x"}, []string{"split.a", "split.b"}, intAttr("axis", 3), intsAttr("split", 2, 3))
+	g.node("Tanh", []string{"split.b"}, []string{"split.t"})
+	g.node("Concat", []string{"split.t", "split.a", "split.a"}, []string{"split.y"}, intAttr("axis", 3))
+	g.flatOut("split.y", "split")
+
+	g.node("Unsqueeze", []string{"x"}, []string{"squeeze.u"}, intsAttr("axes", 2))
+	g.node("Sigmoid", []string{"squeeze.u"}, []string{"squeeze.s"})
+	g.node("Squeeze", []string{"squeeze.s"}, []string{"squeeze.y"}, intsAttr("axes", 2))
+	g.flatOut("squeeze.y", "squeeze")
+
+	g.node("Mul", []string{"x", "x"}, []string{"reduce.xx"})
+	g.node("ReduceMean", []string{"reduce.xx"}, []string{"reduce.m"}, intsAttr("axes", 2, 3), intAttr("keepdims", 0))
+	g.node("ReduceSum", []string{"reduce.xx"}, []string{"reduce.s"}, intsAttr("axes", 1), intAttr("keepdims", 1))
+	g.flatOut("reduce.m", "reduce_mean")
+	g.flatOut("reduce.s", "reduce_sum")
+	return g.model(9)
+}
+
+// gradVector differentiates MatMul with 1-D operands that depend on the
+// input, with a static batch of one: x [1,3,2,4] → Reshape [24] → MatMul
+// by [24,6] (a 1-D A) → Tanh ("v") → MatMul of [5,6] by it (a 1-D B), and
+// of it by [6,5] → Add → Reshape → "logits" [1,5]. (A product of two 1-D
+// operands is 0-d, which the shape probe cannot read back.) Opset 13.
+func gradVector(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_vector", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, 1, 3, 2, 4)
+	g.ints("flat", []int64{24}, 1)
+	g.ints("out", []int64{1, 5}, 2)
+	g.weights("w1", 0.5, 24, 6)
+	g.weights("w2", 1, 5, 6)
+	g.weights("w3", 1, 6, 5)
+	g.node("Reshape", []string{"x", "flat"}, []string{"f"})
+	g.node("MatMul", []string{"f", "w1"}, []string{"h"})
+	g.node("Tanh", []string{"h"}, []string{"v"})
+	g.node("MatMul", []string{"w2", "v"}, []string{"m"})
+	g.node("MatMul", []string{"v", "w3"}, []string{"k"})
+	g.node("Add", []string{"m", "k"}, []string{"s"})
+	g.node("Reshape", []string{"s", "out"}, []string{"logits"})
+	g.output("logits", onnxpb.TensorProto_FLOAT, 1, 5)
 	return g.model(13)
 }
