@@ -7,3 +7,12 @@ func ResetGradCache() {
 	clear(gradCache.m)
 	gradCache.Unlock()
 }
+
+// GradCacheFile returns the file that caches req's gradient graph of m in
+// m's Options.GradCache directory.
+func GradCacheFile(m *Model, req GradRequest) string {
+	if len(req.Wrt) == 0 {
+		req.Wrt = []string{m.input.Name}
+	}
+	return gradCachePath(m.opts.GradCache, m.gradKey(req))
+}

@@ -158,9 +158,10 @@ func (m *Model) gradKey(req GradRequest) gradKey {
 // (float [N,K]); its outputs are the original outputs, GradScores,
 // GradClassOutput (not for Weighted), then GradValueOutput(i) and
 // GradOutput(i) for every target. The model uses only standard ONNX ops of
-// the source model's opset. Built graphs are cached in memory; the first
-// build runs the model once to learn tensor shapes. The returned bytes must
-// not be modified.
+// the source model's opset. Built graphs are cached in memory and, when
+// Options.GradCache names a directory, on disk; the first build runs the
+// model once to learn tensor shapes. The returned bytes must not be
+// modified.
 func (m *Model) GradientModel(ctx context.Context, req GradRequest) ([]byte, error) {
 	gg, err := m.gradGraph(ctx, req)
 	if err != nil {
@@ -183,9 +184,27 @@ func (m *Model) gradGraph(ctx context.Context, req GradRequest) (*gradGraph, err
 	if ok {
 		return gg, nil
 	}
-	gg, err := buildGradient(ctx, m, req)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: gradient: %w", m.path, err)
+	var file string
+	if dir := m.opts.GradCache; dir != "" {
+		file = gradCachePath(dir, key)
+		gg, ok = loadGradCache(file, key)
+		if !ok {
+			if err := checkGradCacheDir(dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !ok {
+		var err error
+		gg, err = buildGradient(ctx, m, req)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: gradient: %w", m.path, err)
+		}
+		if file != "" {
+			// The directory was writable a moment ago; a write that fails
+			// now (a full disk) costs a rebuild next time, not this result.
+			_ = saveGradCache(file, key, gg)
+		}
 	}
 	gradCache.Lock()
 	if len(gradCache.m) >= maxGradCache {

@@ -64,25 +64,38 @@ func BenchmarkGradient(b *testing.B) {
 	}
 }
 
-// BenchmarkGradientBuild times building a gradient graph (one probe run
-// included), without the session.
+// BenchmarkGradientBuild times getting a gradient graph that is not in
+// memory: "build" builds it (one probe run included, without the
+// session); "disk" reads it from the on-disk cache (Options.GradCache).
 func BenchmarkGradientBuild(b *testing.B) {
 	for _, bm := range gradBenches {
-		b.Run(bm.name, func(b *testing.B) {
-			m := openModel(b, bm.path(b), onnx.Options{})
-			ctx := context.Background()
-			l, err := m.TargetLayer(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			req := onnx.GradRequest{Wrt: []string{m.Info().Inputs[0].Name, l.Tensor}}
-			b.ReportAllocs()
-			for b.Loop() {
-				onnx.ResetGradCache()
-				if _, err := m.GradientModel(ctx, req); err != nil {
+		for _, src := range []string{"build", "disk"} {
+			b.Run(bm.name+"/"+src, func(b *testing.B) {
+				var opts onnx.Options
+				if src == "disk" {
+					opts.GradCache = b.TempDir()
+				}
+				m := openModel(b, bm.path(b), opts)
+				ctx := context.Background()
+				l, err := m.TargetLayer(ctx)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				req := onnx.GradRequest{Wrt: []string{m.Info().Inputs[0].Name, l.Tensor}}
+				onnx.ResetGradCache() // so that the next call writes the disk cache
+				data, err := m.GradientModel(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					onnx.ResetGradCache()
+					if _, err := m.GradientModel(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(data))/1024, "graph-KiB")
+			})
+		}
 	}
 }

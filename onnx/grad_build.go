@@ -10,6 +10,12 @@ import (
 	"github.com/cutmixcam/cutmix-cam/onnx/onnxpb"
 )
 
+// gradBuildVersion names the rules that build gradient graphs. It is part
+// of every on-disk cache key (Options.GradCache): bump it whenever a change
+// to buildGradient, the builder or the backward rules changes the graphs
+// they emit, so that cached graphs of the old rules are rebuilt.
+const gradBuildVersion = 1
+
 // gradBuilder appends backward nodes to a copy of a model's graph. Shapes
 // come from one probe run (at batch 2 when the batch is dynamic); every
 // node that restores a shape reads it at run time with Shape, so the graph

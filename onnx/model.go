@@ -61,6 +61,17 @@ type Options struct {
 	// Size is the input height and width used where the model leaves them
 	// dynamic; 0 means 224.
 	Size int
+	// GradCache is a directory that keeps built gradient graphs across
+	// processes; "" (the default) keeps them in memory only. A graph missing
+	// from memory is read from GradCache, or built and written there (one
+	// file per model, input size, objective, targets and scores output,
+	// replaced atomically, so concurrent processes may share the
+	// directory). A damaged, stale or foreign file is rebuilt and
+	// overwritten, never used. The directory is created on the first build;
+	// if it cannot be created or written to, the gradient call fails with
+	// an error naming it. A write that fails after the build (a full disk)
+	// is ignored: the result is still correct, and the next build retries.
+	GradCache string
 }
 
 // Tensor is one float32 model output.

@@ -22,7 +22,14 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 // runtimeMissing is set when no ONNX Runtime library is found outside CI.
 var runtimeMissing error
 
+// mainEnv, when set, makes the test binary run as cutmix-cam itself, so
+// that tests can run the command in a fresh process (see runMain).
+const mainEnv = "CUTMIX_CAM_TEST_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(int(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)))
+	}
 	flag.Parse()
 	if _, err := onnx.FindLibrary(onnx.LibraryConfig{}); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -35,13 +35,18 @@ type globalOptions struct {
 	out, errOut io.Writer
 	stderrTTY   bool
 
-	device   string
-	deviceID int
-	threads  int
-	json     bool
-	quiet    bool
-	seed     uint64
+	device    string
+	deviceID  int
+	threads   int
+	gradCache string
+	json      bool
+	quiet     bool
+	seed      uint64
 }
+
+// gradCacheEnv names the variable that sets --grad-cache when the flag is
+// not given.
+const gradCacheEnv = "CUTMIX_CAM_GRAD_CACHE"
 
 // run builds the command tree, executes args and returns the exit code. It
 // never panics: a panic becomes an internal-error line and exit 1.
@@ -94,6 +99,9 @@ Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
 			if g.deviceID < 0 {
 				return usagef("--device-id %d: must be 0 or more", g.deviceID)
 			}
+			if !cmd.Flags().Changed("grad-cache") {
+				g.gradCache = os.Getenv(gradCacheEnv)
+			}
 			return nil
 		},
 	}
@@ -102,6 +110,7 @@ Run "cutmix-cam setup" once to install the ONNX Runtime library.`,
 	pf.StringVar(&g.device, "device", "cpu", "where models run: cpu, cuda or auto (cuda if it loads, else cpu)")
 	pf.IntVar(&g.deviceID, "device-id", 0, "CUDA device ordinal")
 	pf.IntVar(&g.threads, "threads", 0, "ONNX Runtime intra-op threads (0: its default)")
+	pf.StringVar(&g.gradCache, "grad-cache", "", "folder that keeps built gradient graphs across runs (default $"+gradCacheEnv+`; "" keeps them in memory only)`)
 	pf.BoolVar(&g.json, "json", false, "write one JSON document to stdout instead of a table")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress on stderr")
 	pf.Uint64Var(&g.seed, "seed", 0, "seed for every random choice (echoed in the output)")
@@ -132,14 +141,15 @@ func (g *globalOptions) openRuntime() (*onnx.Runtime, error) {
 	return onnx.Init(lib.Path)
 }
 
-// openModel opens path with the global device and thread flags, printing
-// one line on stderr when --device auto falls back to the CPU.
+// openModel opens path with the global device, thread and gradient cache
+// flags, printing one line on stderr when --device auto falls back to the
+// CPU.
 func (g *globalOptions) openModel(path string, size int) (*onnx.Model, error) {
 	dev, _ := onnx.ParseDevice(g.device)
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("model %w", err)
 	}
-	m, err := onnx.Open(path, onnx.Options{Device: dev, DeviceID: g.deviceID, Threads: g.threads, Size: size})
+	m, err := onnx.Open(path, onnx.Options{Device: dev, DeviceID: g.deviceID, Threads: g.threads, Size: size, GradCache: g.gradCache})
 	if err != nil {
 		return nil, err
 	}
