@@ -25,7 +25,7 @@ demo: setup
 
 test: setup
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./... ./testdata/gen ./testdata/gen/fmnistscenes
+	$(GO) vet ./... ./testdata/gen ./testdata/gen/fmnistscenes ./testdata/torchref/kinks
 	$(GO) run ./testdata/gen && git diff --exit-code --stat -- testdata || { echo "testdata/gen no longer reproduces the committed fixtures"; exit 1; }
 	CGO_ENABLED=0 $(GO) build $(PURE)
 	$(GO) test -count=1 ./... ./testdata/gen/fmnistscenes

@@ -20,7 +20,24 @@ for a local folder named by CUTMIX_CAM_TORCH_REF, never for the repository.
 Weights come from torch.manual_seed; BatchNorm running statistics are made
 non-trivial by a few train-mode passes over random batches before eval().
 The objective is the sum over the batch of each sample's logit of its
-class (Logit) or its cross-entropy (CE).
+class (Logit) or its cross-entropy (CE); the --full models use their top-1
+class, whose gradient is never identically zero.
+
+Deep ReLU networks are only piecewise differentiable, and at a random
+input some pre-activation usually lies within float32 rounding of a kink,
+so float32 PyTorch and ONNX Runtime can take different branches there (and
+float32 PyTorch already differs from float64 PyTorch by up to 1.2e-2 of the
+largest gradient on vgg11_bn). For the --full models the comparison that
+isolates the backward rules therefore takes the branch decisions from ORT:
+
+    /usr/bin/python3 testdata/torchref/export.py DIR --full
+    go run ./testdata/torchref/kinks DIR
+    /usr/bin/python3 testdata/torchref/export.py DIR --forced
+    CUTMIX_CAM_TORCH_REF=DIR go test ./onnx -run TestGradientTorch -v
+
+The second step records the inputs of every Relu, Clip and MaxPool node as
+ORT computes them; --forced recomputes the gradients in float64 with those
+decisions and writes NAME.fgx.npy and NAME.fga.npy.
 """
 import json
 import os
@@ -162,6 +179,8 @@ def export(name, model, shape, classes, objective, out, opset=13):
     kept = pooled_input(model)
     xg = x.clone().requires_grad_(True)
     logits = model(xg)
+    if classes is None:
+        classes = logits.argmax(1).tolist()  # top-1: its gradient is never all zero
     cls = torch.tensor(classes)
     if objective == "logit":
         obj = logits[torch.arange(len(classes)), cls].sum()
@@ -175,6 +194,93 @@ def export(name, model, shape, classes, objective, out, opset=13):
             "target": kept["target"], "target_shape": list(kept["a"].shape)}
 
 
+FULL = ["resnet18", "mobilenet_v2", "vgg11_bn", "densenet121", "squeezenet1_1", "efficientnet_b0"]
+
+
+def full_model(name):
+    """Rebuilds torchvision model name with the weights --full exports."""
+    torch.manual_seed(0)
+    return settle(getattr(torchvision.models, name)(), (4, 3, 224, 224), passes=2)
+
+
+class Forced:
+    """Replaces torch.nn.functional's relu, hardtanh (ReLU6) and
+    max_pool2d, while active, by versions whose branch decisions come from
+    the tensors kinks/main.go recorded from ONNX Runtime (in the ONNX
+    graph's node order, which is the order of execution). Values flow in
+    the model's own precision; only the choice of branch is ORT's."""
+
+    def __init__(self, folder):
+        with open(os.path.join(folder, "index.json")) as f:
+            self.index = json.load(f)
+        self.folder = folder
+        self.next = 0
+        self.target = None
+        self.saved = {}
+
+    def decision(self, op, x):
+        e = self.index[self.next]
+        self.next += 1
+        if e["op"] != op:
+            raise SystemExit("%s: node %s is %s, PyTorch ran %s" % (self.folder, e["node"], e["op"], op))
+        ref = torch.from_numpy(np.load(os.path.join(self.folder, e["file"]))).to(x.dtype)
+        if ref.shape != x.shape:
+            raise SystemExit("%s: node %s has shape %s, PyTorch's tensor %s" % (self.folder, e["node"], tuple(ref.shape), tuple(x.shape)))
+        return ref
+
+    def relu(self, x, inplace=False):
+        ref = self.decision("Relu", x)
+        return x * (ref > 0).to(x.dtype)
+
+    def hardtanh(self, x, min_val=-1.0, max_val=1.0, inplace=False):
+        ref = self.decision("Clip", x)
+        inside = (ref > min_val) & (ref < max_val)
+        return torch.where(inside, x, ref.clamp(min_val, max_val))
+
+    def max_pool2d(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        ref = self.decision("MaxPool", x)
+        _, idx = self.saved["max_pool2d"](ref, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+        y = x.flatten(2).gather(2, idx.flatten(2)).view(idx.shape)
+        return (y, idx) if return_indices else y
+
+    def adaptive_avg_pool2d(self, x, size):
+        if x.requires_grad:
+            x.retain_grad()
+        self.target = x
+        return self.saved["adaptive_avg_pool2d"](x, size)
+
+    def __enter__(self):
+        for k in ["relu", "hardtanh", "max_pool2d", "adaptive_avg_pool2d"]:
+            self.saved[k] = getattr(nn.functional, k)
+            setattr(nn.functional, k, getattr(self, k))
+        return self
+
+    def __exit__(self, *exc):
+        for k, f in self.saved.items():
+            setattr(nn.functional, k, f)
+        if exc[0] is None and self.next != len(self.index):
+            raise SystemExit("%s: PyTorch made %d decisions, ORT %d" % (self.folder, self.next, len(self.index)))
+
+
+def forced(out):
+    """Writes NAME.fgx.npy and NAME.fga.npy for every --full model in out:
+    float64 gradients of the logit objective taken with ORT's branch
+    decisions (see kinks/main.go)."""
+    with open(os.path.join(out, "manifest.json")) as f:
+        man = json.load(f)
+    for e in man["models"]:
+        if e["name"] not in FULL:
+            continue
+        model = full_model(e["name"]).double()
+        x = torch.from_numpy(np.load(os.path.join(out, e["name"] + ".x.npy"))).double().requires_grad_(True)
+        with Forced(os.path.join(out, e["name"] + ".kinks")) as fc:
+            logits = model(x)
+            logits[torch.arange(len(e["classes"])), torch.tensor(e["classes"])].sum().backward()
+        np.save(os.path.join(out, e["name"] + ".fgx.npy"), x.grad.numpy())
+        np.save(os.path.join(out, e["name"] + ".fga.npy"), fc.target.grad.numpy())
+        print(e["name"], "forced done", flush=True)
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     full = "--full" in sys.argv
@@ -182,6 +288,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     torch.set_num_threads(1)
+    if "--forced" in sys.argv:
+        forced(out)
+        return
     entries = []
     if not full:
         torch.manual_seed(10)
@@ -189,11 +298,8 @@ def main():
         torch.manual_seed(11)
         entries.append(export("tiny_mobilenet", settle(TinyMobileNet(), (8, 3, 32, 32)), (2, 3, 32, 32), [1, 4], "ce", out))
     else:
-        tv = torchvision.models
-        for name in ["resnet18", "mobilenet_v2", "vgg11_bn", "densenet121", "squeezenet1_1", "efficientnet_b0"]:
-            torch.manual_seed(0)
-            model = settle(getattr(tv, name)(), (4, 3, 224, 224), passes=2)
-            entries.append(export(name, model, (1, 3, 224, 224), [207], "logit", out))
+        for name in FULL:
+            entries.append(export(name, full_model(name), (1, 3, 224, 224), None, "logit", out))
             print(name, "done", flush=True)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "models": entries}, f, indent=1)
