@@ -652,6 +652,11 @@ func (m *Model) gradProbe(ctx context.Context, names map[string]bool) (*probed, 
 		}
 	}
 	slices.Sort(list)
+	if len(list) == 0 {
+		// Every tensor of interest is the input (scores equal to it): a
+		// session still needs an output to run.
+		list = append(list, m.g.m.GetGraph().GetOutput()[0].GetName())
+	}
 	gp := proto.Clone(m.g.m.GetGraph()).(*onnxpb.GraphProto)
 	have := map[string]bool{}
 	for _, o := range gp.GetOutput() {

@@ -194,3 +194,41 @@ func TestGradientGeometry(t *testing.T) {
 		})
 	}
 }
+
+// TestGradientScoresNearInput covers a model whose scores are the input
+// itself (its output is Flatten(Softmax(input))): the shape probe then has
+// no intermediate tensor to fetch.
+func TestGradientScoresNearInput(t *testing.T) {
+	needRuntime(t)
+	g := &onnxpb.GraphProto{Name: proto.String("near")}
+	g.Node = []*onnxpb.NodeProto{
+		{OpType: proto.String("Softmax"), Input: []string{"x"}, Output: []string{"s"}, Attribute: []*onnxpb.AttributeProto{intAttr("axis", -1)}},
+		{OpType: proto.String("Flatten"), Input: []string{"s"}, Output: []string{"p"}},
+	}
+	g.Input = []*onnxpb.ValueInfoProto{tensorValue("x", "N", 1, 1, 4)}
+	g.Output = []*onnxpb.ValueInfoProto{{Name: proto.String("p"), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}}}}}
+	b, err := proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "near.onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := openModel(t, path, onnx.Options{Threads: 1})
+	x := []float32{0.5, -1, 2, 0}
+	res, err := m.Gradient(context.Background(), x, 1, onnx.GradRequest{Objective: onnx.Logit, Classes: []int{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The scores (the Softmax's input) are the input itself: ∂x₂/∂x is
+	// one-hot.
+	want := []float32{0, 0, 1, 0}
+	for i, v := range res.Grads[0].Data {
+		if v != want[i] {
+			t.Fatalf("gradient %v, want %v", res.Grads[0].Data, want)
+		}
+	}
+}
