@@ -3,6 +3,8 @@ package onnx_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,6 +22,20 @@ var gradBenches = []gradBench{
 	{"tiny_resnet", func(testing.TB) string { return fixture("torchref", "tiny_resnet.onnx") }, 8},
 	{"mobilenet_v2_person_128", func(t testing.TB) string { return zoo(t, "st-mobilenet_v2_0.5_128-person.onnx") }, 4},
 	{"light_resnet50_224", func(t testing.TB) string { return zoo(t, "light_resnet50.onnx") }, 1},
+	torchBench("resnet18"), torchBench("mobilenet_v2"), torchBench("efficientnet_b0"), torchBench("densenet121"),
+}
+
+// torchBench is a full torchvision model at 224 px from the folder
+// CUTMIX_CAM_TORCH_REF names (testdata/torchref/export.py --full); the
+// benchmark skips without it.
+func torchBench(name string) gradBench {
+	return gradBench{name + "_224", func(t testing.TB) string {
+		dir := os.Getenv("CUTMIX_CAM_TORCH_REF")
+		if dir == "" {
+			t.Skip("CUTMIX_CAM_TORCH_REF is not set")
+		}
+		return filepath.Join(dir, name+".onnx")
+	}, 1}
 }
 
 // BenchmarkGradient times one forward Run and one Gradient (input

@@ -14,7 +14,7 @@ import (
 // of every on-disk cache key (Options.GradCache): bump it whenever a change
 // to buildGradient, the builder or the backward rules changes the graphs
 // they emit, so that cached graphs of the old rules are rebuilt.
-const gradBuildVersion = 1
+const gradBuildVersion = 2
 
 // gradBuilder appends backward nodes to a copy of a model's graph. Shapes
 // come from one probe run (at batch 2 when the batch is dynamic); every

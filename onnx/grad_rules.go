@@ -197,7 +197,10 @@ func clipRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]
 	if err := only(n, need, 0); err != nil {
 		return nil, err
 	}
-	x := n.GetInput()[0]
+	// lo < x < hi exactly where lo < y < hi, and comparing the output
+	// lets ONNX Runtime keep a Conv+Clip pair fused (x is never
+	// materialised).
+	x := n.GetOutput()[0]
 	var conds []string
 	if b.opset < 11 {
 		if hasAttr(n, "min") {
@@ -220,6 +223,9 @@ func clipRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) ([]
 		return []string{gy[0]}, nil
 	case 2:
 		conds = []string{b.bin("And", conds[0], conds[1])}
+	}
+	if b.opset >= 9 {
+		return []string{b.op("Where", []string{conds[0], gy[0], b.scalar(x, 0)})}, nil
 	}
 	return []string{b.mul(gy[0], b.castMask(conds[0], x))}, nil
 }
