@@ -194,6 +194,8 @@ func TestGradientFixturesFD(t *testing.T) {
 		{"grad_norm/seed", "grad_norm.onnx", 2, fdCase{obj: onnx.Weighted}},
 		{"grad_misc/logit", "grad_misc.onnx", 2, fdCase{obj: onnx.Logit, classes: []int{2, 0}}},
 		{"grad_misc/ce", "grad_misc.onnx", 2, fdCase{obj: onnx.CrossEntropy}},
+		{"grad_silu/logit", "grad_silu.onnx", 2, fdCase{obj: onnx.Logit, classes: []int{1, 2}}},
+		{"grad_silu/seed", "grad_silu.onnx", 2, fdCase{obj: onnx.Weighted}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,6 +322,7 @@ func TestGradientIntermediate(t *testing.T) {
 		{"grad_shape.onnx", "s"},
 		{"grad_norm.onnx", "in"},
 		{"grad_misc.onnx", "g"},
+		{"grad_silu.onnx", "y1"},
 	} {
 		t.Run(tc.model+"/"+tc.tensor, func(t *testing.T) {
 			m := openModel(t, fixture("models", tc.model), onnx.Options{Threads: 1})
@@ -499,4 +502,40 @@ func TestGradientBatchSizes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGradientSiLUTarget checks that the fused SiLU rule steps aside when
+// the sigmoid is itself a target: ∂f/∂σ must then be the partial
+// derivative ∂f/∂y · x of y = x·σ, and ∂f/∂x must not change.
+func TestGradientSiLUTarget(t *testing.T) {
+	ctx := context.Background()
+	m := openModel(t, fixture("models", "grad_silu.onnx"), onnx.Options{Threads: 1})
+	c, h, w := m.InputShape()
+	const n = 2
+	x := randomInput(n*c*h*w, 31)
+	fused, err := m.Gradient(ctx, x, n, onnx.GradRequest{Classes: []int{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Gradient(ctx, x, n, onnx.GradRequest{Classes: []int{0, 2}, Wrt: []string{"x", "s1", "y1", "c1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gx, gs, gy, c1 := res.Grads[0].Data, res.Grads[1].Data, res.Grads[2].Data, res.Values[3].Data
+	if d, m := maxAbsDiff(gx, fused.Grads[0].Data), maxAbs(gx); d > 1e-5*m {
+		t.Errorf("∂f/∂x with σ as a target differs from the fused rule's by %g (max |∂f/∂x| %g)", d, m)
+	}
+	for i := range gs {
+		if want := gy[i] * c1[i]; math.Abs(float64(gs[i]-want)) > 1e-6*math.Abs(float64(want))+1e-9 {
+			t.Fatalf("∂f/∂s1[%d] = %g, want ∂f/∂y1·c1 = %g", i, gs[i], want)
+		}
+	}
+}
+
+func maxAbs(v []float32) float64 {
+	var m float64
+	for _, x := range v {
+		m = math.Max(m, math.Abs(float64(x)))
+	}
+	return m
 }

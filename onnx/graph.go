@@ -155,6 +155,16 @@ func newGraph(m *onnxpb.ModelProto) *graph {
 
 func (g *graph) node(i int) *onnxpb.NodeProto { return g.m.GetGraph().GetNode()[i] }
 
+// isOutput reports whether t is one of the graph's outputs.
+func (g *graph) isOutput(t string) bool {
+	for _, o := range g.m.GetGraph().GetOutput() {
+		if o.GetName() == t {
+			return true
+		}
+	}
+	return false
+}
+
 // has reports whether name is a tensor of the graph.
 func (g *graph) has(name string) bool {
 	if _, ok := g.producer[name]; ok {

@@ -64,9 +64,10 @@ func run(root string) error {
 	built["grad_attrs.onnx"] = gradAttrs(grng)
 	built["grad_legacy.onnx"] = gradLegacy(grng)
 	built["grad_vector.onnx"] = gradVector(grng)
+	built["grad_silu.onnx"] = gradSiLU(grng)
 	for _, name := range []string{"tiny_cam.onnx", "tiny_gray_static.onnx", "tiny_avgpool.onnx", "vector_input.onnx",
 		"grad_conv.onnx", "grad_ops.onnx", "grad_shape.onnx", "grad_maxpool.onnx", "grad_bad.onnx", "grad_norm.onnx", "grad_misc.onnx",
-		"grad_resize.onnx", "grad_attrs.onnx", "grad_legacy.onnx", "grad_vector.onnx"} {
+		"grad_resize.onnx", "grad_attrs.onnx", "grad_legacy.onnx", "grad_vector.onnx", "grad_silu.onnx"} {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(built[name])
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", name, err)
@@ -462,6 +463,40 @@ func gradOps(rng *rand.Rand) *onnxpb.ModelProto {
 	g.node("Add", []string{"mm", "b"}, []string{"logits"})
 	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 5)
 	return g.model(14)
+}
+
+// gradSiLU exercises the fused SiLU backward and its fall-backs: x
+// [N,1,6,6] → Conv 1→4 → "c1"·Sigmoid(c1) (fused) → Conv 4→4 →
+// Sigmoid(c2)·c2, operands swapped (fused) → Conv 4→4 → c3·"s3" where s3
+// also feeds an Add (not fused) → GlobalAveragePool → Flatten → Gemm →
+// "logits" [N,3]. Opset 13.
+func gradSiLU(rng *rand.Rand) *onnxpb.ModelProto {
+	g := newGraph("grad_silu", rng)
+	g.input("x", onnxpb.TensorProto_FLOAT, "N", 1, 6, 6)
+	g.weights("c1.w", 1, 4, 1, 3, 3)
+	g.weights("c1.b", 0.5, 4)
+	g.weights("c2.w", 0.6, 4, 4, 3, 3)
+	g.weights("c2.b", 0.5, 4)
+	g.weights("c3.w", 0.6, 4, 4, 1, 1)
+	g.weights("c3.b", 0.5, 4)
+	g.weights("fc.w", 1, 3, 4)
+	g.weights("fc.b", 0.1, 3)
+	pad := intsAttr("pads", 1, 1, 1, 1)
+	g.node("Conv", []string{"x", "c1.w", "c1.b"}, []string{"c1"}, intsAttr("kernel_shape", 3, 3), pad)
+	g.node("Sigmoid", []string{"c1"}, []string{"s1"})
+	g.node("Mul", []string{"c1", "s1"}, []string{"y1"})
+	g.node("Conv", []string{"y1", "c2.w", "c2.b"}, []string{"c2"}, intsAttr("kernel_shape", 3, 3), pad)
+	g.node("Sigmoid", []string{"c2"}, []string{"s2"})
+	g.node("Mul", []string{"s2", "c2"}, []string{"y2"})
+	g.node("Conv", []string{"y2", "c3.w", "c3.b"}, []string{"c3"}, intsAttr("kernel_shape", 1, 1))
+	g.node("Sigmoid", []string{"c3"}, []string{"s3"})
+	g.node("Mul", []string{"c3", "s3"}, []string{"y3"})
+	g.node("Add", []string{"y3", "s3"}, []string{"z"})
+	g.node("GlobalAveragePool", []string{"z"}, []string{"gap"})
+	g.node("Flatten", []string{"gap"}, []string{"f"})
+	g.node("Gemm", []string{"f", "fc.w", "fc.b"}, []string{"logits"}, intAttr("transB", 1))
+	g.output("logits", onnxpb.TensorProto_FLOAT, "N", 3)
+	return g.model(13)
 }
 
 // gradShape exercises the shape rules: x [N,1,6,8] → Conv 1→4 → Sigmoid
