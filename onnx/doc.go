@@ -39,7 +39,8 @@
 //
 // ONNX Runtime's inference build computes no gradients, so Model.Gradient
 // and Model.GradientModel append a reverse-mode backward pass to the graph
-// as standard ONNX nodes of the model's own opset (8 or later) and run it
+// as standard ONNX nodes of the model's own opset (8 or later; 13 to 15
+// are declared as 16, which changes none of their nodes) and run it
 // like any model. The objective, per sample, is a class's score (Logit), its
 // softmax probability (Probability), the cross-entropy against a label
 // (CrossEntropy) or a seed-weighted sum of the scores (Weighted); the batch

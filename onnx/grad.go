@@ -158,7 +158,9 @@ func (m *Model) gradKey(req GradRequest) gradKey {
 // (float [N,K]); its outputs are the original outputs, GradScores,
 // GradClassOutput (not for Weighted), then GradValueOutput(i) and
 // GradOutput(i) for every target. The model uses only standard ONNX ops of
-// the source model's opset. Built graphs are cached in memory and, when
+// the source model's opset, except that a model of opset 13 to 15 becomes
+// opset 16 (where its nodes keep their meaning) so that MaxPool's gradient
+// can use ScatterElements' add reduction. Built graphs are cached in memory and, when
 // Options.GradCache names a directory, on disk; the first build runs the
 // model once to learn tensor shapes. The returned bytes must not be
 // modified.

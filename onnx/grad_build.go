@@ -14,7 +14,7 @@ import (
 // of every on-disk cache key (Options.GradCache): bump it whenever a change
 // to buildGradient, the builder or the backward rules changes the graphs
 // they emit, so that cached graphs of the old rules are rebuilt.
-const gradBuildVersion = 3
+const gradBuildVersion = 4
 
 // gradBuilder appends backward nodes to a copy of a model's graph. Shapes
 // come from one probe run (at batch 2 when the batch is dynamic); every
@@ -22,7 +22,8 @@ const gradBuildVersion = 3
 // serves any batch size.
 type gradBuilder struct {
 	g       *graph
-	opset   int64
+	opset   int64 // the source model's: how its nodes read
+	emit    int64 // the gradient model's: which ops the new nodes may use
 	p       *probed
 	dynamic bool // the batch dimension varies at run time
 	nodes   []*onnxpb.NodeProto
@@ -32,7 +33,25 @@ type gradBuilder struct {
 }
 
 func newGradBuilder(g *graph, opset int64, p *probed, dynamic bool) *gradBuilder {
-	return &gradBuilder{g: g, opset: opset, p: p, dynamic: dynamic, shapes: map[string]string{}}
+	return &gradBuilder{g: g, opset: opset, emit: emitOpset(g, opset), p: p, dynamic: dynamic, shapes: map[string]string{}}
+}
+
+// emitOpset returns the ai.onnx opset the gradient model declares: 16 for
+// a model of opset 13 to 15, whose nodes all keep their meaning there
+// (14 to 16 only add types and attributes with backward-compatible
+// defaults; RoiAlign, whose default coordinate mode changed in 16, keeps
+// the model's own opset), so that MaxPool's backward can scatter-add its
+// gradients with ScatterElements; the model's own opset otherwise.
+func emitOpset(g *graph, opset int64) int64 {
+	if opset < 13 || opset >= 16 {
+		return opset
+	}
+	for _, n := range g.m.GetGraph().GetNode() {
+		if n.GetOpType() == "RoiAlign" {
+			return opset
+		}
+	}
+	return 16
 }
 
 // gradRule computes the gradients of a node's inputs from its outputs'
@@ -408,6 +427,13 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 	}
 	m := &onnxpb.ModelProto{}
 	proto.Merge(m, b.g.m)
+	if b.emit != b.opset {
+		for _, o := range m.GetOpsetImport() {
+			if d := o.GetDomain(); d == "" || d == "ai.onnx" {
+				o.Version = proto.Int64(b.emit)
+			}
+		}
+	}
 	gp := proto.Clone(b.g.m.GetGraph()).(*onnxpb.GraphProto)
 	gp.Node = append(gp.Node, b.nodes...)
 	gp.Initializer = append(gp.Initializer, b.inits...)

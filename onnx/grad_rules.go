@@ -703,7 +703,7 @@ func maxPoolRule(b *gradBuilder, n *onnxpb.NodeProto, gy []string, need []bool) 
 		}
 	}
 	idx := b.node("MaxPool", []string{x}, 2, attrs...)[1]
-	if b.opset >= 16 {
+	if b.emit >= 16 {
 		// The indices count positions in the flattened N×C×H×W input:
 		// scatter-add the gradients there.
 		flat := b.i64(nil, 1, -1)

@@ -3,14 +3,19 @@ package onnx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/cutmixcam/cutmix-cam/onnx"
+	"github.com/cutmixcam/cutmix-cam/onnx/onnxpb"
 )
 
 // objectiveValue computes the batch objective from flattened scores (n×K)
@@ -245,9 +250,36 @@ func TestGradientOutputsFD(t *testing.T) {
 // TestGradientMaxPoolTies feeds inputs full of ties to an overlapping,
 // dilated, padded MaxPool and checks that each window's gradient goes to
 // its first maximum in row-major window order (as PyTorch and ONNX
-// Runtime's Indices do), counting overlaps, against a plain-Go reference.
+// Runtime's Indices do), counting overlaps, against a plain-Go reference:
+// at the fixture's opset 12 (one-hot transposed convolution) and declared
+// at opset 13 (its gradient model is then at opset 16 and scatter-adds).
 func TestGradientMaxPoolTies(t *testing.T) {
-	m := openModel(t, fixture("models", "grad_maxpool.onnx"), onnx.Options{Threads: 1})
+	for _, opset := range []int64{12, 13} {
+		t.Run(fmt.Sprint("opset", opset), func(t *testing.T) { testMaxPoolTies(t, opset) })
+	}
+}
+
+func testMaxPoolTies(t *testing.T, opset int64) {
+	path := fixture("models", "grad_maxpool.onnx")
+	if opset != 12 {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp := &onnxpb.ModelProto{}
+		if err := proto.Unmarshal(b, mp); err != nil {
+			t.Fatal(err)
+		}
+		mp.OpsetImport[0].Version = proto.Int64(opset)
+		if b, err = proto.Marshal(mp); err != nil {
+			t.Fatal(err)
+		}
+		path = filepath.Join(t.TempDir(), "maxpool.onnx")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := openModel(t, path, onnx.Options{Threads: 1})
 	const n, H, W = 2, 6, 6
 	r := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, n*H*W)
@@ -285,6 +317,21 @@ func TestGradientMaxPoolTies(t *testing.T) {
 	}
 	if d := maxAbsDiff(res.Grads[0].Data, want); d != 0 {
 		t.Errorf("MaxPool gradient with ties: max |got − want| = %g\ngot  %v\nwant %v", d, res.Grads[0].Data, want)
+	}
+	data, err := m.GradientModel(context.Background(), onnx.GradRequest{Objective: onnx.Weighted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm := &onnxpb.ModelProto{}
+	if err := proto.Unmarshal(data, gm); err != nil {
+		t.Fatal(err)
+	}
+	scatter := false
+	for _, nd := range gm.GetGraph().GetNode() {
+		scatter = scatter || nd.GetOpType() == "ScatterElements"
+	}
+	if v := gm.GetOpsetImport()[0].GetVersion(); scatter != (opset >= 13) || (opset >= 13) != (v == 16) {
+		t.Errorf("source opset %d: gradient model at opset %d, ScatterElements %v", opset, v, scatter)
 	}
 }
 
