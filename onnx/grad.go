@@ -659,7 +659,8 @@ func (m *Model) gradProbe(ctx context.Context, names map[string]bool) (*probed, 
 		// session still needs an output to run.
 		list = append(list, m.g.m.GetGraph().GetOutput()[0].GetName())
 	}
-	gp := proto.Clone(m.g.m.GetGraph()).(*onnxpb.GraphProto)
+	mp := shallowModel(m.g.m)
+	gp := mp.GetGraph()
 	have := map[string]bool{}
 	for _, o := range gp.GetOutput() {
 		have[o.GetName()] = true
@@ -669,9 +670,6 @@ func (m *Model) gradProbe(ctx context.Context, names map[string]bool) (*probed, 
 			gp.Output = append(gp.Output, &onnxpb.ValueInfoProto{Name: proto.String(t)})
 		}
 	}
-	mp := &onnxpb.ModelProto{}
-	proto.Merge(mp, m.g.m)
-	mp.Graph = gp
 	data, err := proto.Marshal(mp)
 	if err != nil {
 		return nil, 0, err

@@ -425,8 +425,7 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 		addOut(GradValueOutput(i), t, b.dtype(t))
 		addOut(GradOutput(i), b.sum(cs), b.dtype(t))
 	}
-	m := &onnxpb.ModelProto{}
-	proto.Merge(m, b.g.m)
+	m := shallowModel(b.g.m)
 	if b.emit != b.opset {
 		for _, o := range m.GetOpsetImport() {
 			if d := o.GetDomain(); d == "" || d == "ai.onnx" {
@@ -434,12 +433,11 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 			}
 		}
 	}
-	gp := proto.Clone(b.g.m.GetGraph()).(*onnxpb.GraphProto)
+	gp := m.GetGraph()
 	gp.Node = append(gp.Node, b.nodes...)
 	gp.Initializer = append(gp.Initializer, b.inits...)
 	gp.Input = append(gp.Input, in)
 	gp.Output = append(gp.Output, outs...)
-	m.Graph = gp
 	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		return nil, err

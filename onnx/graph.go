@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -488,7 +489,7 @@ func (g *graph) tensorNames() []string {
 // (names already among the outputs are kept once). The receiver's model is
 // not changed.
 func (g *graph) withOutputs(names []string) ([]byte, error) {
-	m := proto.Clone(g.m).(*onnxpb.ModelProto)
+	m := shallowModel(g.m)
 	have := map[string]bool{}
 	for _, o := range m.GetGraph().GetOutput() {
 		have[o.GetName()] = true
@@ -557,4 +558,33 @@ func (g *graph) chain(t string, k int) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// shallowModel returns a copy of m for re-encoding with a changed graph:
+// its graph is a new GraphProto sharing m's nodes, initializers and value
+// infos (never their contents' copies, which for a large model would
+// duplicate hundreds of megabytes), and its opset imports are its own.
+// Every repeated field is clipped, so appending to the copy's slices never
+// writes into m's; the shared messages themselves must not be modified.
+// Unknown fields (from a newer onnx.proto) are kept.
+func shallowModel(m *onnxpb.ModelProto) *onnxpb.ModelProto {
+	g := m.GetGraph()
+	ng := &onnxpb.GraphProto{
+		Node: slices.Clip(g.Node), Name: g.Name, Initializer: slices.Clip(g.Initializer),
+		SparseInitializer: slices.Clip(g.SparseInitializer), DocString: g.DocString,
+		Input: slices.Clip(g.Input), Output: slices.Clip(g.Output), ValueInfo: slices.Clip(g.ValueInfo),
+		QuantizationAnnotation: slices.Clip(g.QuantizationAnnotation),
+	}
+	ng.ProtoReflect().SetUnknown(g.ProtoReflect().GetUnknown())
+	nm := &onnxpb.ModelProto{
+		IrVersion: m.IrVersion, ProducerName: m.ProducerName, ProducerVersion: m.ProducerVersion,
+		Domain: m.Domain, ModelVersion: m.ModelVersion, DocString: m.DocString, Graph: ng,
+		MetadataProps: slices.Clip(m.MetadataProps), TrainingInfo: slices.Clip(m.TrainingInfo),
+		Functions: slices.Clip(m.Functions),
+	}
+	for _, o := range m.OpsetImport {
+		nm.OpsetImport = append(nm.OpsetImport, proto.Clone(o).(*onnxpb.OperatorSetIdProto))
+	}
+	nm.ProtoReflect().SetUnknown(m.ProtoReflect().GetUnknown())
+	return nm
 }
