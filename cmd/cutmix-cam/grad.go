@@ -140,6 +140,9 @@ func runGrad(cmd *cobra.Command, o *gradOptions) error {
 	fit, _ := preprocess.ParseFit(o.resize)
 	obj, _ := onnx.ParseObjective(o.objective)
 	class, _ := gradParseClass(o.class)
+	if err := checkImages(o.images, o.maxPixels); err != nil {
+		return err
+	}
 	rt, err := o.g.openRuntime()
 	if err != nil {
 		return err

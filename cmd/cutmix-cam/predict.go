@@ -101,6 +101,9 @@ func runPredict(cmd *cobra.Command, o *predictOptions) error {
 			return err
 		}
 	}
+	if err := checkImages(o.images, o.maxPixels); err != nil {
+		return err
+	}
 	rt, err := o.g.openRuntime()
 	if err != nil {
 		return err

@@ -210,6 +210,21 @@ func encodeJSON(w io.Writer, v any) error {
 
 // loadBatch decodes the images at paths and writes them, preprocessed by
 // cfg, one after another into a fresh batch.
+// checkImages reads the header of every image before any model is opened,
+// so that a bad file fails the command at once with the error loadBatch
+// would give later.
+func checkImages(paths []string, maxPixels int) error {
+	for _, p := range paths {
+		if err := checkFile(p); err != nil {
+			return fmt.Errorf("image %w", err)
+		}
+		if err := preprocess.Check(p, maxPixels); err != nil {
+			return fmt.Errorf("image %w", err)
+		}
+	}
+	return nil
+}
+
 func loadBatch(paths []string, cfg preprocess.Config, maxPixels int) ([]float32, error) {
 	batch := make([]float32, len(paths)*cfg.Len())
 	for i, p := range paths {

@@ -55,18 +55,9 @@ func Decode(r io.Reader, maxPixels int) (image.Image, error) {
 		maxPixels = DefaultMaxPixels
 	}
 	br := bufio.NewReader(r)
-	head, _ := br.Peek(8)
-	var decode func(io.Reader) (image.Image, error)
-	var config func(io.Reader) (image.Config, error)
-	switch {
-	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		decode, config = png.Decode, png.DecodeConfig
-	case bytes.HasPrefix(head, []byte{0xff, 0xd8}):
-		decode, config = jpeg.Decode, jpeg.DecodeConfig
-	case bytes.HasPrefix(head, []byte("GIF8")):
-		decode, config = gif.Decode, gif.DecodeConfig
-	default:
-		return nil, ErrFormat
+	decode, config, err := format(br)
+	if err != nil {
+		return nil, err
 	}
 	// Read the whole file once so the header check and the decode see the
 	// same bytes.
@@ -74,21 +65,68 @@ func Decode(r io.Reader, maxPixels int) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: read image: %w", err)
 	}
-	cfg, err := config(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("preprocess: decode image header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("preprocess: image has size %d×%d", cfg.Width, cfg.Height)
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, fmt.Errorf("%w: %d×%d is more than %d pixels", ErrTooLarge, cfg.Width, cfg.Height, maxPixels)
+	if err := checkHeader(bytes.NewReader(data), config, maxPixels); err != nil {
+		return nil, err
 	}
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: decode image: %w", err)
 	}
 	return img, nil
+}
+
+// format recognises a PNG, JPEG or GIF from the first bytes of br.
+func format(br *bufio.Reader) (decode func(io.Reader) (image.Image, error), config func(io.Reader) (image.Config, error), err error) {
+	head, _ := br.Peek(8)
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return png.Decode, png.DecodeConfig, nil
+	case bytes.HasPrefix(head, []byte{0xff, 0xd8}):
+		return jpeg.Decode, jpeg.DecodeConfig, nil
+	case bytes.HasPrefix(head, []byte("GIF8")):
+		return gif.Decode, gif.DecodeConfig, nil
+	}
+	return nil, nil, ErrFormat
+}
+
+// checkHeader reads an image header with config and checks its size
+// against maxPixels.
+func checkHeader(r io.Reader, config func(io.Reader) (image.Config, error), maxPixels int) error {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	cfg, err := config(r)
+	if err != nil {
+		return fmt.Errorf("preprocess: decode image header: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("preprocess: image has size %d×%d", cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+		return fmt.Errorf("%w: %d×%d is more than %d pixels", ErrTooLarge, cfg.Width, cfg.Height, maxPixels)
+	}
+	return nil
+}
+
+// Check reads only the header of the image file at path and returns the
+// error Load would give for an unknown format, an unreadable header or a
+// size over maxPixels, so that a long run can refuse bad inputs before it
+// starts. A file that passes may still fail to decode past its header.
+func Check(path string, maxPixels int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	_, config, err := format(br)
+	if err == nil {
+		err = checkHeader(br, config, maxPixels)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // Load decodes the image file at path with Decode.

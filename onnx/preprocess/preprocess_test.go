@@ -305,3 +305,34 @@ func TestAffine(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck compares the header-only check with a full Load: Check must
+// refuse what Load refuses for its format or size, with the same error.
+func TestCheck(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "images")
+	for _, tc := range []struct {
+		path string
+		want error // nil: passes Check
+	}{
+		{filepath.Join(dir, "shapes.png"), nil},
+		{filepath.Join(dir, "shapes.jpg"), nil},
+		{filepath.Join(dir, "shapes.gif"), nil},
+		{filepath.Join(dir, "bomb.png"), preprocess.ErrTooLarge},
+		{filepath.Join("..", "..", "testdata", "models", "README.md"), preprocess.ErrFormat},
+		{filepath.Join(dir, "missing.png"), os.ErrNotExist},
+	} {
+		err := preprocess.Check(tc.path, 0)
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("Check(%s) = %v", tc.path, err)
+			}
+			continue
+		}
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Check(%s) = %v, want %v", tc.path, err, tc.want)
+		}
+		if _, lerr := preprocess.Load(tc.path, 0); lerr == nil || lerr.Error() != err.Error() {
+			t.Errorf("%s: Check says %v, Load says %v", tc.path, err, lerr)
+		}
+	}
+}
