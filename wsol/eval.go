@@ -56,26 +56,31 @@ type worker struct {
 	u8    []uint8
 	hist  [256]int
 	start [257]int32
-	byXY  []uint32 // y<<16 | x of each pixel, by value
-	next  [256]int // smallest present value > thr, 256 if none
+	// Each pixel, by value: y<<16 | x, its fgMask<<32 and holeMask<<40,
+	// so that the passes read their masks without a look-up.
+	byXY []uint64
+	next [256]int // smallest present value > thr, 256 if none
 
 	// Union-find over set labels. Over the map padded by one pixel
 	// (pw = W+2), lab holds the label a pixel got when it was added (its
-	// set's, or one merged into it since; refreshed to the root when read)
-	// and in whether it was added. parent and nodes are indexed by label,
-	// so the union-find and the set data stay small and compact. The hole
-	// pass reserves label 0 for the outside.
-	pw     int
-	lab    []int32
-	in     []uint8 // padded, plus slack for 4-byte loads
-	parent []int32
-	nodes  []node
-	nl     int32 // labels in use
-	live   []int32
+	// set's, or one merged into it since; refreshed to the root when read).
+	// fgMask and holeMask hold which neighbours of a pixel were added
+	// before it in either pass (see masks). parent and nodes are indexed
+	// by label, so the union-find and the set data stay small and compact.
+	// The hole pass reserves label 0 for the outside.
+	pw       int
+	lab      []int32
+	fgMask   []uint8 // padded, plus slack for 8-byte stores
+	holeMask []uint8 // likewise
+	parent   []int32
+	nodes    []node
+	nl       int32 // labels in use
+	live     []int32
 
-	// For MaxBoxAcc: the padded quantized map, its neighbour offsets, and
-	// per key the border start pixels (padded indices) of the outer
-	// borders (fgStart) and hole borders (holeStart) of {u8 >= key}.
+	// The padded quantized map (padding 0, plus slack for 8-byte loads);
+	// for MaxBoxAcc also its neighbour offsets, and per key the border
+	// start pixels (padded indices) of the outer borders (fgStart) and
+	// hole borders (holeStart) of {u8 >= key}.
 	pu8       []uint8
 	delta     [16]int32
 	fgStart   []int32
@@ -90,10 +95,11 @@ type worker struct {
 	// pixels of a level after which there is no hole straight into the
 	// outside. noSkip (tests)
 	// runs it fully and records the hole counts it sees in holesSeen.
-	euler     [256]int32 // eulerTable(), indexed by a packed neighbourhood (packedNb)
-	fgReps    [256]reps  // repTable(), indexed likewise
-	ringOff   [8]int32   // padded offsets of the ring positions
-	rep0      [256]int32 // ringOff of fgReps[p].pos[0]
+	euler     [256]int32   // eulerTable(), indexed by a packed neighbourhood (packedNb)
+	fgReps    [256]reps    // repTable(), indexed likewise
+	fgNb      [256]nbEntry // both, with padded offsets for row width nbPW
+	holeNb    [16]nbEntry  // the edge neighbours (bits N, W, E, S), likewise
+	nbPW      int
 	holes     [257]int32
 	holesSeen [257]int32
 	noSkip    bool
@@ -118,12 +124,11 @@ func newWorker(cfg Config) *worker {
 	return w
 }
 
-// packedNb converts a packed 8-neighbourhood (bits 0-2: NW, N, NE; 3: W;
-// 4: E; 5-7: SW, S, SE), as the foreground pass reads it from three rows,
-// into a neighbour-bit mask (nbN...).
+// packedNb converts a packed 8-neighbourhood, as masks writes it (bits
+// 0-7: NW, SW, W, N, S, NE, SE, E), into a neighbour-bit mask (nbN...).
 func packedNb(p uint32) uint8 {
 	var nb uint8
-	for i, bit := range [8]uint8{nbNW, nbN, nbNE, nbW, nbE, nbSW, nbS, nbSE} {
+	for i, bit := range [8]uint8{nbNW, nbSW, nbW, nbN, nbS, nbNE, nbSE, nbE} {
 		if p>>i&1 != 0 {
 			nb |= bit
 		}
@@ -131,9 +136,65 @@ func packedNb(p uint32) uint8 {
 	return nb
 }
 
-// row3 packs the 0/1 bytes b[i], b[i+1], b[i+2] into bits 0-2.
-func row3(b []uint8, i int32) uint32 {
-	return (binary.LittleEndian.Uint32(b[i:]) & 0x010101 * 0x10204) >> 16 & 7
+// swarGE returns, in the top bit of each byte, whether that byte of a is at
+// least that byte of b (unsigned); the other bits are 0.
+func swarGE(a, b uint64) uint64 {
+	const h = 0x8080808080808080
+	// Per byte: the top bit of d says low7(a) >= low7(b), with no borrow
+	// across bytes; the top bits of a and b decide when they differ.
+	d := (a | h) - (b &^ h)
+	return (a&^b | ^(a^b)&d) & h
+}
+
+// masks writes, for every pixel of the padded quantized map, which of its
+// neighbours the passes add before it: the foreground pass adds pixels by
+// decreasing value, the hole pass by increasing value, both in raster
+// order within a value. fgMask gets all 8 neighbours as packedNb reads
+// them; holeMask the edge neighbours (bits 0-3: N, W, E, S), padding
+// included, which the hole pass puts in the outside from the start. (The
+// padding, 0 in pu8, counts as added in the fgMask of pixels of value 0,
+// which the foreground pass never adds.) Eight pixels of a row are done at
+// a time, a byte each.
+func (w *worker) masks(W, H int) {
+	const h = 0x8080808080808080
+	pw := w.pw
+	pu, fm, hm := w.pu8, w.fgMask, w.holeMask
+	le := binary.LittleEndian
+	for y := 1; y <= H; y++ {
+		for i := y*pw + 1; i < y*pw+1+W; i += 8 {
+			c := le.Uint64(pu[i:])
+			n, s := le.Uint64(pu[i-pw:]), le.Uint64(pu[i+pw:])
+			we, e := le.Uint64(pu[i-1:]), le.Uint64(pu[i+1:])
+			// Earlier in raster order (NW, N, NE, W): added before if at
+			// least as high (low) as the pixel; later ones if higher (lower).
+			fg := swarGE(le.Uint64(pu[i-pw-1:]), c)>>7 |
+				(swarGE(c, le.Uint64(pu[i+pw-1:]))^h)>>6 |
+				swarGE(we, c)>>5 | swarGE(n, c)>>4 |
+				(swarGE(c, s)^h)>>3 |
+				swarGE(le.Uint64(pu[i-pw+1:]), c)>>2 |
+				(swarGE(c, le.Uint64(pu[i+pw+1:]))^h)>>1 |
+				(swarGE(c, e) ^ h)
+			ho := swarGE(c, n)>>7 | swarGE(c, we)>>6 |
+				(swarGE(e, c)^h)>>5 | (swarGE(s, c)^h)>>4
+			le.PutUint64(fm[i:], fg)
+			le.PutUint64(hm[i:], ho)
+		}
+		// Past the right edge is padding, in the outside from the start.
+		hm[y*pw+W] |= 4
+	}
+	for i := H*pw + 1; i <= H*pw+W; i++ {
+		hm[i] |= 8
+	}
+}
+
+// nbEntry is what the foreground pass needs of a packed 8-neighbourhood:
+// the padded offsets of one representative per group of foreground
+// neighbours (repTable), their number, and the change of 4×(Euler number)
+// (eulerTable).
+type nbEntry struct {
+	off [4]int32
+	n   int32
+	e4  int32
 }
 
 // maxSide bounds a map's width and height (pixel indices are int32 and
@@ -203,7 +264,7 @@ func (w *worker) quantize(m Map) (nan bool, bad float64) {
 	n := len(m.Pix)
 	if cap(w.u8) < n {
 		w.u8 = make([]uint8, n)
-		w.byXY = make([]uint32, n)
+		w.byXY = make([]uint64, n)
 		w.parent = make([]int32, n+1)
 		w.nodes = make([]node, n+1)
 	}
@@ -226,14 +287,16 @@ func (w *worker) quantize(m Map) (nan bool, bad float64) {
 	return false, bad
 }
 
-// sortPixels buckets the pixels of the quantized map by value.
+// sortPixels pads the quantized map, computes its neighbour masks, and
+// buckets its pixels by value with their masks.
 func (w *worker) sortPixels(m Map) {
 	n := len(m.Pix)
 	np := (m.W+2)*(m.H+2) + 1
 	if cap(w.lab) < np {
 		w.lab = make([]int32, np)
-		w.in = make([]uint8, np+8)
-		w.pu8 = make([]uint8, np)
+		w.pu8 = make([]uint8, np+16)
+		w.fgMask = make([]uint8, np+16)
+		w.holeMask = make([]uint8, np+16)
 	}
 	w.pw = m.W + 2
 	u8 := w.u8[:n]
@@ -243,29 +306,48 @@ func (w *worker) sortPixels(m Map) {
 		acc += int32(w.hist[v])
 	}
 	w.start[256] = acc
-	if w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc) { // for border
-		pu := w.pu8[:np]
-		clear(pu)
-		for y := range m.H {
-			copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
-		}
+	pu := w.pu8[:np+16]
+	clear(pu)
+	for y := range m.H {
+		copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
 	}
+	w.masks(m.W, m.H)
 	for k := range 8 {
 		dx, dy := step(k)
 		w.delta[k] = int32(dy*w.pw + dx)
 		w.delta[k+8] = w.delta[k]
 	}
-	pw32 := int32(w.pw)
-	w.ringOff = [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
-	for p := range w.rep0 {
-		w.rep0[p] = w.ringOff[w.fgReps[p].pos[0]&7]
+	if w.nbPW != w.pw {
+		w.nbPW = w.pw
+		pw32 := int32(w.pw)
+		ring := [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
+		for p := range w.fgNb {
+			e := &w.fgNb[p]
+			rp := &w.fgReps[p]
+			e.n, e.e4 = int32(rp.n), w.euler[p]
+			for k := range e.off {
+				e.off[k] = ring[rp.pos[k]&7]
+			}
+		}
+		for p := range w.holeNb {
+			e := &w.holeNb[p]
+			*e = nbEntry{}
+			for i, off := range [4]int32{-pw32, -1, 1, pw32} {
+				if p>>i&1 != 0 {
+					e.off[e.n] = off
+					e.n++
+				}
+			}
+		}
 	}
 	fill := w.start
 	byXY := w.byXY[:n]
 	for y := range m.H {
+		row := (y+1)*w.pw + 1
+		fm, hm := w.fgMask[row:row+m.W], w.holeMask[row:row+m.W]
 		for x, v := range u8[y*m.W : (y+1)*m.W] {
 			k := fill[v]
-			byXY[k] = uint32(y)<<16 | uint32(x)
+			byXY[k] = uint64(y)<<16 | uint64(x) | uint64(fm[x])<<32 | uint64(hm[x]&15)<<40
 			fill[v]++
 		}
 	}
@@ -467,6 +549,32 @@ func find(p []int32, i int32) int32 {
 	return i
 }
 
+// rootAt returns the root of the set of the padded pixel nb and makes it
+// nb's label, so that later pixels find it at once.
+func rootAt(lab, parent []int32, nb int32) int32 {
+	r := find(parent, lab[nb])
+	lab[nb] = r
+	return r
+}
+
+// joinRest unites root r with the sets of the other representatives that e
+// lists around padded pixel q, refreshes their labels, and returns the
+// root; outside is as for unite. A label equal to the root so far needs
+// no find.
+func (w *worker) joinRest(e *nbEntry, q, r, outside int32) int32 {
+	lab, parent := w.lab, w.parent
+	for k := int32(1); k < e.n; k++ {
+		nb := q + e.off[k&3]
+		if l := lab[nb]; l != r {
+			if rn := find(parent, l); rn != r {
+				r = w.unite(r, rn, outside)
+			}
+			lab[nb] = r
+		}
+	}
+	return r
+}
+
 // unite merges the sets of root labels ra and rb and returns the new
 // root; outside (if >= 0) always stays a root and is never live.
 func (w *worker) unite(ra, rb, outside int32) int32 {
@@ -509,9 +617,8 @@ func (w *worker) newSet(q, x, y int32) int32 {
 	return r
 }
 
-// grow adds padded pixel q at (x, y) to set n.
-func (n *node) grow(q, x, y int32) {
-	n.first = min(n.first, q)
+// grow adds the pixel at (x, y) to set n's box; the caller keeps first.
+func (n *node) grow(x, y int32) {
 	if x < n.x0 || x > n.x1 || y < n.y0 || y > n.y1 {
 		n.x0, n.y0 = min(n.x0, x), min(n.y0, y)
 		n.x1, n.y1 = max(n.x1, x), max(n.y1, y)
@@ -649,8 +756,6 @@ func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 	W, H := m.W, m.H
 	pw := int32(w.pw)
 	lab := w.lab[:w.pw*(H+2)]
-	in := w.in[:len(lab)+8]
-	clear(in)
 	w.nl = 0
 	w.live = w.live[:0]
 	w.fgStart = w.fgStart[:0]
@@ -659,38 +764,32 @@ func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 		return predBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), W, H)
 	}
 	euler4 := int32(0)
-	euler, reps, rep0, ring, nodes, parent := &w.euler, &w.fgReps, &w.rep0, &w.ringOff, w.nodes, w.parent
+	track := w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc)
+	tab, nodes, parent := &w.fgNb, w.nodes, w.parent
+	base := pw + 1
 	for v := 255; v >= 1; v-- {
 		if w.hist[v] == 0 {
 			continue
 		}
 		for _, xy := range w.byXY[w.start[v]:w.start[v+1]] {
-			x, y := int32(xy&0xffff), int32(xy>>16)
-			q := (y+1)*pw + x + 1
-			p := row3(in, q-pw-1) | uint32(in[q-1])<<3 | uint32(in[q+1])<<4 | row3(in, q+pw-1)<<5
-			in[q] = 1
-			euler4 += euler[p]
+			x, y := int32(xy&0xffff), int32(xy>>16&0xffff)
+			q := y*pw + x + base
+			e := &tab[uint8(xy>>32)]
+			euler4 += e.e4
 			// Foreground neighbours adjacent to each other already share a
 			// set: join one representative of each group.
-			rp := &reps[p]
-			if rp.n == 0 {
+			if e.n == 0 {
 				lab[q] = w.newSet(q, x, y)
 				continue
 			}
-			// A neighbour's label is refreshed to its root, so that later
-			// pixels find it at once.
-			nb := q + rep0[p]
-			r := find(parent, lab[nb])
-			lab[nb] = r
-			for _, k := range rp.pos[1:rp.n] {
-				nb := q + ring[k&7]
-				rn := find(parent, lab[nb])
-				if rn != r {
-					r = w.unite(r, rn, -1)
-				}
-				lab[nb] = r
+			r := rootAt(lab, parent, q+e.off[0])
+			if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
+				r = w.joinRest(e, q, r, -1)
 			}
-			nodes[r].grow(q, x, y)
+			nodes[r].grow(x, y)
+			if track {
+				nodes[r].first = min(nodes[r].first, q)
+			}
 			lab[q] = r
 		}
 		w.fgIoU[v] = w.liveMax(gts, box)
@@ -735,16 +834,12 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 	pw := int32(w.pw)
 	n := w.pw * (H + 2)
 	lab := w.lab[:n]
-	in := w.in[:n]
-	clear(in)
 	const outside = 0
 	for x := range w.pw {
 		lab[x], lab[n-1-x] = outside, outside
-		in[x], in[n-1-x] = 1, 1
 	}
 	for y := 1; y <= H; y++ {
 		lab[y*w.pw], lab[y*w.pw+W+1] = outside, outside
-		in[y*w.pw], in[y*w.pw+W+1] = 1, 1
 	}
 	w.parent[outside] = outside
 	w.nodes[outside] = node{pos: -1}
@@ -755,21 +850,9 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 	box := func(b [4]int32) image.Rectangle {
 		return predBox(int(b[0])-1, int(b[1])-1, int(b[2])+1, int(b[3])+1, W, H)
 	}
-	parent, nodes := w.parent, w.nodes
-	add := func(r, nb int32) int32 {
-		if in[nb] == 0 {
-			return r
-		}
-		rn := find(parent, lab[nb])
-		lab[nb] = rn
-		switch {
-		case r < 0:
-			return rn
-		case rn != r:
-			return w.unite(r, rn, outside)
-		}
-		return r
-	}
+	parent, nodes, tab := w.parent, w.nodes, &w.holeNb
+	track := w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc)
+	base := pw + 1
 	last := 0 // last level with a hole
 	for v := 1; v < 256; v++ {
 		if w.hist[v] > 0 && w.holes[v] > 0 {
@@ -802,8 +885,8 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 				continue
 			}
 			for _, xy := range px {
-				q := int32(xy>>16+1)*pw + int32(xy&0xffff) + 1
-				lab[q], in[q] = outside, 1
+				q := int32(xy>>16&0xffff)*pw + int32(xy&0xffff) + base
+				lab[q] = outside
 			}
 			for _, r := range w.live {
 				parent[r] = outside
@@ -813,22 +896,26 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 			continue
 		}
 		for _, xy := range px {
-			x, y := int32(xy&0xffff), int32(xy>>16)
-			q := (y+1)*pw + x + 1
-			r := add(-1, q-pw)
-			r = add(r, q-1)
-			r = add(r, q+1)
-			r = add(r, q+pw)
-			in[q] = 1
-			switch {
-			case r == outside:
-				lab[q] = outside
-			case r < 0:
+			x, y := int32(xy&0xffff), int32(xy>>16&0xffff)
+			q := y*pw + x + base
+			e := &tab[xy>>40&15]
+			if e.n == 0 {
 				lab[q] = w.newSet(q, x, y)
-			default:
-				nodes[r].grow(q, x, y)
-				lab[q] = r
+				continue
 			}
+			// Edge neighbours are never 4-adjacent to each other: join
+			// each.
+			r := rootAt(lab, parent, q+e.off[0])
+			if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
+				r = w.joinRest(e, q, r, outside)
+			}
+			if r != outside {
+				nodes[r].grow(x, y)
+				if track {
+					nodes[r].first = min(nodes[r].first, q)
+				}
+			}
+			lab[q] = r
 		}
 	}
 }
@@ -866,10 +953,11 @@ func (w *worker) pixels(st *Stats, m Map, mask *Mask) {
 	// so the guess needs no bounds while it is corrected.
 	e, inv := w.edges, w.inv
 	n := len(e)
-	fg, bg := st.FgHist[:n-1], st.BgHist[:n-1]
+	// Indexed by label: MaskBackground is 0 and MaskForeground 1.
+	hist := [2][]int64{st.BgHist[:n-1], st.FgHist[:n-1]}
 	pix := m.Pix[:len(mask.Pix)]
 	for i, lab := range mask.Pix {
-		if lab != MaskForeground && lab != MaskBackground {
+		if lab > MaskForeground {
 			continue
 		}
 		s := pix[i]
@@ -885,10 +973,6 @@ func (w *worker) pixels(st *Stats, m Map, mask *Mask) {
 		} else if k = w.bin(s); k < 0 {
 			continue
 		}
-		if lab == MaskForeground {
-			fg[k]++
-		} else {
-			bg[k]++
-		}
+		hist[lab&1][k]++
 	}
 }

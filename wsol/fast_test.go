@@ -194,3 +194,78 @@ func TestNeighbourTables(t *testing.T) {
 		}
 	}
 }
+
+// TestSwarGE checks the bytewise comparison on every pair of bytes, in
+// every lane, next to lanes that would borrow.
+func TestSwarGE(t *testing.T) {
+	for a := range 256 {
+		for b := range 256 {
+			for lane := range 8 {
+				// Other lanes hold values that would borrow or carry.
+				x := uint64(0xff00ff0001ff00ff) &^ (0xff << (8 * lane))
+				y := uint64(0x00ff01ff00ff0100) &^ (0xff << (8 * lane))
+				x |= uint64(a) << (8 * lane)
+				y |= uint64(b) << (8 * lane)
+				got := swarGE(x, y) >> (8*lane + 7) & 1
+				if want := a >= b; got != 0 != want {
+					t.Fatalf("swarGE lane %d: %d >= %d = %v, want %v", lane, a, b, got != 0, want)
+				}
+			}
+		}
+	}
+}
+
+// TestMasks checks the neighbour masks against their definition: the
+// neighbours that each pass adds before a pixel.
+func TestMasks(t *testing.T) {
+	cfg, err := Config{Interval: 0.01}.norm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(cfg)
+	r := rand.New(rand.NewPCG(3, 4))
+	sizes := [][2]int{{1, 1}, {1, 9}, {9, 1}, {7, 3}, {8, 8}, {17, 5}, {33, 12}}
+	for _, sz := range sizes {
+		for range 5 {
+			W, H := sz[0], sz[1]
+			s := randomSample(r, W, H)
+			w.index(s.Map)
+			pw := W + 2
+			at := func(x, y int) (int, bool) { // value, and whether in the image
+				if x < 0 || y < 0 || x >= W || y >= H {
+					return 0, false
+				}
+				return int(w.u8[y*W+x]), true
+			}
+			for y := range H {
+				for x := range W {
+					c, _ := at(x, y)
+					q := (y+1)*pw + x + 1
+					var fg, hole uint8
+					// packedNb order, then the hole mask's N, W, E, S.
+					for i, d := range [8][2]int{{-1, -1}, {-1, 1}, {-1, 0}, {0, -1}, {0, 1}, {1, -1}, {1, 1}, {1, 0}} {
+						v, ok := at(x+d[0], y+d[1])
+						earlier := d[1] < 0 || (d[1] == 0 && d[0] < 0)
+						if ok && (v > c || (v == c && earlier)) {
+							fg |= 1 << i
+						}
+					}
+					for i, d := range [4][2]int{{0, -1}, {-1, 0}, {1, 0}, {0, 1}} {
+						v, ok := at(x+d[0], y+d[1])
+						earlier := d[1] < 0 || (d[1] == 0 && d[0] < 0)
+						if !ok || v < c || (v == c && earlier) {
+							hole |= 1 << i
+						}
+					}
+					// The foreground pass never adds pixels of value 0.
+					if got := w.fgMask[q]; got != fg && c > 0 {
+						t.Fatalf("%dx%d (%d,%d): fgMask = %08b, want %08b", W, H, x, y, got, fg)
+					}
+					if got := w.holeMask[q] & 15; got != hole {
+						t.Fatalf("%dx%d (%d,%d): holeMask = %04b, want %04b", W, H, x, y, got, hole)
+					}
+				}
+			}
+		}
+	}
+}

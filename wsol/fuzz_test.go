@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -144,9 +145,12 @@ func FuzzIoU(f *testing.F) {
 }
 
 // FuzzSinglePass checks the single-pass evaluator against the oracle on
-// fuzzed small maps.
+// fuzzed small maps (w×h bytes, row by row; missing bytes are 0).
 func FuzzSinglePass(f *testing.F) {
 	f.Add(uint8(5), uint8(4), []byte{0, 0, 0, 0, 0, 0, 102, 102, 102, 153, 0, 102, 255, 204, 153, 0, 102, 102, 102, 153}, uint8(1), uint8(1), uint8(3), uint8(2))
+	for _, m := range structuredMaps() {
+		f.Add(uint8(m.w-1), uint8(m.h-1), m.pix, uint8(0), uint8(0), uint8(m.w/2), uint8(m.h/2))
+	}
 	f.Fuzz(func(t *testing.T, w8, h8 uint8, pix []byte, bx, by, bw, bh uint8) {
 		w, h := int(w8%16)+1, int(h8%16)+1
 		m := Map{W: w, H: h, Pix: make([]float64, w*h)}
@@ -173,6 +177,81 @@ func FuzzSinglePass(f *testing.F) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("single pass != oracle for %dx%d %v:\n%s", w, h, m.Pix, diff)
+		}
+	})
+}
+
+// fuzzMap is a w×h map of uint8 scores, row by row, for the fuzz seeds.
+type fuzzMap struct {
+	w, h int
+	pix  []byte
+}
+
+// structuredMaps returns small maps with the shapes that stress the hole
+// and component bookkeeping: nested rings (nested holes), rings that touch
+// the border, a checkerboard (many 8-connected diagonal links, many
+// 4-connected holes), plateaus, and 1×1 and 1×N maps.
+func structuredMaps() []fuzzMap {
+	var out []fuzzMap
+	rings := func(n int, border bool) fuzzMap {
+		m := fuzzMap{w: n, h: n, pix: make([]byte, n*n)}
+		for y := range n {
+			for x := range n {
+				d := min(x, y, n-1-x, n-1-y) // ring index from the border
+				if border {
+					d++ // the outermost ring is foreground
+				}
+				m.pix[y*n+x] = byte(40 * (d % 2) * (1 + d/2))
+			}
+		}
+		return m
+	}
+	out = append(out, rings(11, false), rings(12, true))
+	cb := fuzzMap{w: 9, h: 7, pix: make([]byte, 63)}
+	for i := range cb.pix {
+		if (i%9+i/9)%2 == 0 {
+			cb.pix[i] = 255
+		}
+	}
+	out = append(out, cb)
+	plateau := fuzzMap{w: 8, h: 8, pix: make([]byte, 64)}
+	for i := range plateau.pix {
+		plateau.pix[i] = byte(51 * ((i%8)/3 + (i/8)/3))
+	}
+	out = append(out, plateau,
+		fuzzMap{w: 1, h: 1, pix: []byte{200}},
+		fuzzMap{w: 7, h: 1, pix: []byte{0, 255, 0, 128, 128, 0, 255}},
+		fuzzMap{w: 1, h: 6, pix: []byte{9, 9, 0, 255, 3, 255}})
+	return out
+}
+
+// FuzzSinglePassKinds checks the single-pass evaluator against the oracle
+// on generated maps of every kind randomSample draws (few levels with many
+// ties and holes, noise, smooth CAM-like, sparse blobs), at fuzzed sizes
+// and grids.
+func FuzzSinglePassKinds(f *testing.F) {
+	f.Add(uint64(1), uint8(0), uint8(0), uint8(0))
+	f.Add(uint64(2), uint8(40), uint8(30), uint8(1))
+	f.Add(uint64(3), uint8(0), uint8(63), uint8(2))
+	f.Add(uint64(4), uint8(63), uint8(0), uint8(3))
+	f.Fuzz(func(t *testing.T, seed uint64, w8, h8, grid uint8) {
+		r := rand.New(rand.NewPCG(seed, 5))
+		w, h := int(w8%64)+1, int(h8%64)+1
+		cfg, err := Config{Interval: []float64{0.001, 0.01, 0.05, 0.3}[grid%4], Sigma: 0.15}.norm()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := newStats(cfg), newStats(cfg)
+		wk := newWorker(cfg)
+		for range 3 {
+			s := randomSample(r, w, h)
+			oracleAdd(cfg, &want, s)
+			if err := wk.add(&got, &s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("single pass != oracle for seed %d, %dx%d:\n%s", seed, w, h, diff)
 		}
 	})
 }

@@ -1,0 +1,112 @@
+# Times the per-image work of clovaai/wsolevaluation at a 0.001 threshold
+# grid, for comparison with `go test ./wsol -bench 'Score$'`:
+#
+#     /usr/bin/python3 wsol/testdata/refbench.py
+#
+# Needs Debian's python3-opencv and python3-numpy. For every image it does
+# what the reference does: for each tau in np.arange(0, 1, 0.001),
+# cv2.threshold at int(tau * max), cv2.findContours (RETR_TREE,
+# CHAIN_APPROX_SIMPLE), cv2.boundingRect of every contour (MaxBoxAccV2 keeps
+# them all, hole borders included), the inclusive IoU against the
+# ground-truth box, and the PxAP foreground and background histograms. The
+# maps resemble the Go benchmark's camLike: two Gaussian bumps plus noise on
+# a 14x14 grid, bicubic-upsampled to 224x224 and min-max normalised. OpenCV
+# runs on one thread; the figure printed is CPU milliseconds per image.
+
+import time
+
+import cv2
+import numpy as np
+
+SIZE = 224
+GRID = 0.001
+IMAGES = 8
+
+
+def cam_like(rng):
+    """Returns a CAM-like score map in [0, 1] and its ground-truth box."""
+    c = 14
+    cx, cy = 3 + rng.random() * 8, 3 + rng.random() * 8
+    y, x = np.mgrid[0:c, 0:c].astype(np.float64)
+    raw = (np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 8)
+           + 0.4 * np.exp(-((x - 2) ** 2 + (y - 11) ** 2) / 3)
+           + 0.1 * rng.random((c, c)))
+    m = cv2.resize(raw, (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
+    m -= m.min()
+    m /= m.max()
+    s = SIZE / c
+    box = [int((cx - 3) * s), int((cy - 3) * s),
+           min(int((cx + 3) * s), SIZE) - 1, min(int((cy + 3) * s), SIZE) - 1]
+    return m, [max(box[0], 0), max(box[1], 0), box[2], box[3]]
+
+
+def boxes_per_threshold(scoremap, taus):
+    """Follows compute_bboxes_from_scoremaps with multi_contour_eval=True."""
+    h, w = scoremap.shape
+    u8 = np.expand_dims((scoremap * 255).astype(np.uint8), 2)
+    mx = np.max(u8)
+    out = []
+    for tau in taus:
+        _, binary = cv2.threshold(u8, int(tau * mx), 255, cv2.THRESH_BINARY)
+        contours = cv2.findContours(binary, cv2.RETR_TREE,
+                                    cv2.CHAIN_APPROX_SIMPLE)[0]
+        if len(contours) == 0:
+            out.append(np.zeros((1, 4)))
+            continue
+        rects = []
+        for c in contours:
+            x, y, bw, bh = cv2.boundingRect(c)
+            rects.append([x, y, min(x + bw, w - 1), min(y + bh, h - 1)])
+        out.append(np.asarray(rects))
+    return out
+
+
+def iou(a, b):
+    """Inclusive (+1) IoU matrix between box lists a and b."""
+    a = np.asarray(a, dtype=np.float64)[:, None, :]
+    b = np.asarray(b, dtype=np.float64)[None, :, :]
+    iw = np.maximum(0, np.minimum(a[..., 2], b[..., 2])
+                    - np.maximum(a[..., 0], b[..., 0]) + 1)
+    ih = np.maximum(0, np.minimum(a[..., 3], b[..., 3])
+                    - np.maximum(a[..., 1], b[..., 1]) + 1)
+    inter = iw * ih
+    area_a = (a[..., 2] - a[..., 0] + 1) * (a[..., 3] - a[..., 1] + 1)
+    area_b = (b[..., 2] - b[..., 0] + 1) * (b[..., 3] - b[..., 1] + 1)
+    return inter / (area_a + area_b - inter)
+
+
+def main():
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(0)
+    taus = np.arange(0, 1, GRID)
+    edges = list(taus) + [1.0, 2.0, 3.0]
+    samples = [cam_like(rng) for _ in range(IMAGES)]
+    deltas = [30, 50, 70]
+    correct = np.zeros((len(deltas), len(taus)))
+    fg_hist = np.zeros(len(edges) - 1)
+    bg_hist = np.zeros(len(edges) - 1)
+
+    wall0, cpu0 = time.time(), time.process_time()
+    for scoremap, gt in samples:
+        per_tau = boxes_per_threshold(scoremap, taus)
+        counts = [len(b) for b in per_tau]
+        ious = iou(np.concatenate(per_tau, 0), [gt]).max(1)
+        best = np.maximum.reduceat(ious, np.cumsum([0] + counts[:-1]))
+        for i, d in enumerate(deltas):
+            correct[i] += best >= d / 100
+
+        mask = np.zeros((SIZE, SIZE), np.uint8)
+        mask[gt[1]:gt[3] + 1, gt[0]:gt[2] + 1] = 1
+        mask[0, :] = 255  # an ignored row
+        fg_hist += np.histogram(scoremap[mask == 1], bins=edges)[0]
+        bg_hist += np.histogram(scoremap[mask == 0], bins=edges)[0]
+    wall, cpu = time.time() - wall0, time.process_time() - cpu0
+
+    print("reference-style MaxBoxAccV2 + PxAP at grid %g, %dx%d, one thread:"
+          % (GRID, SIZE, SIZE))
+    print("  %.1f cpu-ms/image, %.1f wall-ms/image over %d images"
+          % (cpu / IMAGES * 1000, wall / IMAGES * 1000, IMAGES))
+
+
+if __name__ == "__main__":
+    main()
