@@ -76,9 +76,47 @@ func (m *Model) TargetLayer(ctx context.Context) (Layer, error) {
 		return Layer{}, err
 	}
 	if len(p.layers) == 0 {
+		if l, ok := m.lastActivation(ctx); ok {
+			return Layer{}, fmt.Errorf("%w in %s; its last 4-D activation, a usual Grad-CAM choice, is %q (%d×%d×%d)",
+				ErrNoLayer, m.path, l.Tensor, l.Channels, l.Height, l.Width)
+		}
 		return Layer{}, fmt.Errorf("%w in %s", ErrNoLayer, m.path)
 	}
 	return p.layers[len(p.layers)-1], nil
+}
+
+// spatialOps write a float activation as their first output.
+var spatialOps = map[string]bool{
+	"Conv": true, "Relu": true, "Clip": true, "LeakyRelu": true, "PRelu": true, "Elu": true, "Selu": true,
+	"Sigmoid": true, "HardSigmoid": true, "HardSwish": true, "Tanh": true, "Softplus": true, "Mul": true,
+	"Add": true, "MaxPool": true, "AveragePool": true, "BatchNormalization": true, "Concat": true,
+	"Dropout": true, "Identity": true, "LRN": true,
+}
+
+// lastActivation finds, for the error of a model without global pooling,
+// the last tensor in graph order that is a 4-D activation with more than
+// one position (such as VGG's last feature map or MNIST's last pooling),
+// by one probe run. ok is false if there is none or the probe fails.
+func (m *Model) lastActivation(ctx context.Context) (Layer, bool) {
+	var names []string
+	for _, n := range m.g.m.GetGraph().GetNode() {
+		if d := n.GetDomain(); (d == "" || d == "ai.onnx") && spatialOps[n.GetOpType()] && len(n.GetOutput()) > 0 {
+			names = append(names, n.GetOutput()[0])
+		}
+	}
+	if len(names) == 0 {
+		return Layer{}, false
+	}
+	shapes, err := m.probeRun(ctx, names)
+	if err != nil {
+		return Layer{}, false
+	}
+	for i := len(names) - 1; i >= 0; i-- {
+		if s := shapes[names[i]]; len(s) == 4 && s[2]*s[3] > 1 {
+			return Layer{Tensor: names[i], Channels: int(s[1]), Height: int(s[2]), Width: int(s[3])}, true
+		}
+	}
+	return Layer{}, false
 }
 
 // Head returns the classifier head after the target layer's pooling.

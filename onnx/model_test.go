@@ -184,11 +184,29 @@ func TestHeadWeightsFromProto(t *testing.T) {
 	}
 }
 
+// TestNoLayer checks that a model without global pooling gets ErrNoLayer
+// naming its last 4-D activation, and that the name works as a layer.
 func TestNoLayer(t *testing.T) {
-	for _, name := range []string{"mnist-8.onnx", "winml-cifar10-tutorial.onnx"} {
-		m := openModel(t, zoo(t, name), onnx.Options{})
-		if _, err := m.TargetLayer(context.Background()); !errors.Is(err, onnx.ErrNoLayer) {
-			t.Errorf("%s: TargetLayer error = %v, want ErrNoLayer", name, err)
+	for _, tc := range []struct{ name, want string }{
+		{"mnist-8.onnx", `"Pooling160_Output_0" (16×4×4)`},
+		{"winml-cifar10-tutorial.onnx", ""},
+	} {
+		m := openModel(t, zoo(t, tc.name), onnx.Options{})
+		ctx := context.Background()
+		_, err := m.TargetLayer(ctx)
+		if !errors.Is(err, onnx.ErrNoLayer) {
+			t.Fatalf("%s: TargetLayer error = %v, want ErrNoLayer", tc.name, err)
+		}
+		t.Logf("%s: %v", tc.name, err)
+		if tc.want != "" && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q does not name %s", tc.name, err, tc.want)
+		}
+		if i := strings.Index(err.Error(), `is "`); i >= 0 {
+			name := err.Error()[i+4:]
+			name = name[:strings.Index(name, `"`)]
+			if _, err := m.Layer(ctx, name); err != nil {
+				t.Errorf("%s: the suggested layer %q: %v", tc.name, name, err)
+			}
 		}
 	}
 }
