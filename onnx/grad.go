@@ -134,7 +134,6 @@ type gradGraph struct {
 	classes int // K
 	batch   int // fixed rows per run; 0 when any batch size works
 	wrt     []string
-	input   bool // whether some target is the model input
 }
 
 // gradCache holds built gradient graphs per model hash, input size,

@@ -20,7 +20,7 @@ import (
 
 // gradCacheFormat is the version of the layout of gradient cache files.
 // Bump it when gradFile or the layout around it changes.
-const gradCacheFormat = 1
+const gradCacheFormat = 2
 
 // gradCacheMagic opens every gradient cache file.
 const gradCacheMagic = "cutmix-cam gradient graph\n"
@@ -58,7 +58,6 @@ type gradFileMeta struct {
 	Classes int      `json:"classes"`
 	Batch   int      `json:"batch"`
 	Wrt     []string `json:"wrt"`
-	Input   bool     `json:"input"`
 	Size    int      `json:"size"`
 	CRC32C  uint32   `json:"crc32c"`
 }
@@ -110,7 +109,7 @@ func loadGradCache(path string, key gradKey) (*gradGraph, bool) {
 		return nil, false
 	}
 	return &gradGraph{data: data, inputs: meta.Inputs, outputs: meta.Outputs, classes: meta.Classes,
-		batch: meta.Batch, wrt: meta.Wrt, input: meta.Input}, true
+		batch: meta.Batch, wrt: meta.Wrt}, true
 }
 
 // saveGradCache writes gg, built for key, to path atomically: readers in
@@ -118,7 +117,7 @@ func loadGradCache(path string, key gradKey) (*gradGraph, bool) {
 func saveGradCache(path string, key gradKey, gg *gradGraph) error {
 	head, err := json.Marshal(gradFile{Format: gradCacheFormat, Builder: gradBuildVersion, Key: key.file(),
 		Graph: gradFileMeta{Inputs: gg.inputs, Outputs: gg.outputs, Classes: gg.classes, Batch: gg.batch,
-			Wrt: gg.wrt, Input: gg.input, Size: len(gg.data), CRC32C: crc32.Checksum(gg.data, castagnoli)}})
+			Wrt: gg.wrt, Size: len(gg.data), CRC32C: crc32.Checksum(gg.data, castagnoli)}})
 	if err != nil {
 		return err
 	}
