@@ -78,7 +78,13 @@ func forward(ctx context.Context, m Model, b Batch, layer string, needActs bool)
 	if err := ctx.Err(); err != nil {
 		return Activations{}, err
 	}
-	fw, err := m.Forward(ctx, b, layer)
+	var fw Activations
+	var err error
+	if sc, ok := m.(Scorer); ok && !needActs {
+		fw.Logits, fw.K, err = sc.Scores(ctx, b)
+	} else {
+		fw, err = m.Forward(ctx, b, layer)
+	}
 	if err != nil {
 		return Activations{}, err
 	}

@@ -208,11 +208,8 @@ func curveBatch(from, to []float32, order []int, per, steps, channels, plane int
 // probs runs n images of b's shape and returns the softmax probability of
 // class cls for each.
 func probs(ctx context.Context, m Model, layer string, data []float32, n int, b Batch, cls int) ([]float64, error) {
-	a, err := m.Forward(ctx, Batch{Data: data, N: n, C: b.C, H: b.H, W: b.W}, layer)
+	a, err := forward(ctx, m, Batch{Data: data, N: n, C: b.C, H: b.H, W: b.W}, layer, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.check(n, false); err != nil {
 		return nil, err
 	}
 	if cls < 0 || cls >= a.K {

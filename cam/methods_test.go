@@ -556,3 +556,51 @@ func isGradFamily(m Method) bool {
 	}
 	return false
 }
+
+// scoringNet is a tinyNet that also implements Scorer, counting its calls.
+type scoringNet struct {
+	*tinyNet
+	scores int
+}
+
+func (s *scoringNet) Scores(ctx context.Context, b Batch) ([]float32, int, error) {
+	s.scores++
+	fw, err := s.tinyNet.Forward(ctx, b, "")
+	return fw.Logits, fw.K, err
+}
+
+// TestScorer checks that the score-only methods give the same maps with a
+// Scorer and take their masked passes through it: Score-CAM's and
+// occlusion's masked forwards and the top-k resolution.
+func TestScorer(t *testing.T) {
+	b := Batch{N: 2, C: 3, H: 6, W: 6, Data: pattern(2*3*6*6, 7)}
+	ctx := context.Background()
+	for _, m := range []Method{ScoreCAM{BatchSize: 2}, Occlusion{Window: 2, BatchSize: 4}} {
+		opt := Options{Target: TopK(2)}
+		plain, err := Compute(ctx, newTinyNet(3, 4, 5), b, m, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sn := &scoringNet{tinyNet: newTinyNet(3, 4, 5)}
+		got, err := Compute(ctx, sn, b, m, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(plain) {
+			t.Fatalf("%s: %d results with a Scorer, %d without", m.Name(), len(got), len(plain))
+		}
+		for i := range got {
+			if got[i].Class != plain[i].Class {
+				t.Errorf("%s: result %d class %d with a Scorer, %d without", m.Name(), i, got[i].Class, plain[i].Class)
+			}
+			closeAll(t, m.Name(), got[i].Map.V, plain[i].Map.V, 0)
+		}
+		if sn.scores == 0 {
+			t.Errorf("%s never called Scores", m.Name())
+		}
+		// Scores counts as a tinyNet call too.
+		if _, isScore := m.(ScoreCAM); isScore && sn.calls-sn.scores != 1 {
+			t.Errorf("scorecam made %d Forward calls with a Scorer, want 1 (the layer's activations)", sn.calls-sn.scores)
+		}
+	}
+}

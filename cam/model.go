@@ -83,6 +83,15 @@ type Model interface {
 	Forward(ctx context.Context, b Batch, layer string) (Activations, error)
 }
 
+// Scorer is a Model that can also return the class scores of a batch alone
+// (N×k, row-major), without fetching a layer's activations. Compute uses it
+// wherever only scores are needed: the masked forward passes of Score-CAM
+// and occlusion, and resolving top-k targets. Scores must not retain
+// b.Data after it returns.
+type Scorer interface {
+	Scores(ctx context.Context, b Batch) (logits []float32, k int, err error)
+}
+
 // Head is a global-average-pooling → linear classifier head:
 //
 //	scores[k] = Σ_c Weight[k*Channels+c] · mean_{y,x} acts[c,y,x] + Bias[k]

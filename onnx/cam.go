@@ -9,7 +9,8 @@ import (
 )
 
 // This file makes *Model satisfy the interfaces package cam consumes:
-// cam.Model, cam.HeadModel, cam.GradientModel and cam.InputGradientModel.
+// cam.Model, cam.Scorer, cam.HeadModel, cam.GradientModel and
+// cam.InputGradientModel.
 
 // HeadOf returns the classifier head after the pooling of layer, a tensor
 // reported by Layers; other tensors have no head (an error wrapping
@@ -90,6 +91,28 @@ func (m *Model) Forward(ctx context.Context, b cam.Batch, layer string) (cam.Act
 	}, nil
 }
 
+// Scores runs the batch and returns only the class scores (taken before
+// any final Softmax), N×k. It implements cam.Scorer.
+func (m *Model) Scores(ctx context.Context, b cam.Batch) ([]float32, int, error) {
+	if err := m.checkBatch(b); err != nil {
+		return nil, 0, err
+	}
+	scores, err := m.scores()
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := m.Run(ctx, b.Data, b.N, scores)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, t := range out {
+		if t.Name == scores {
+			return t.Data, len(t.Data) / b.N, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("onnx: run %s: no output %q", m.path, scores)
+}
+
 // LinearHead returns the global-average-pooling linear head after layer
 // ("" means the target layer). It implements cam.HeadModel; a layer
 // without such a head gives an error wrapping cam.ErrNoHead.
@@ -160,6 +183,7 @@ func (m *Model) InputGradients(ctx context.Context, b cam.Batch, targets []int) 
 // The interfaces package cam consumes.
 var (
 	_ cam.HeadModel          = (*Model)(nil)
+	_ cam.Scorer             = (*Model)(nil)
 	_ cam.GradientModel      = (*Model)(nil)
 	_ cam.InputGradientModel = (*Model)(nil)
 )
