@@ -37,7 +37,9 @@ isolates the backward rules therefore takes the branch decisions from ORT:
 
 The second step records the inputs of every Relu, Clip and MaxPool node as
 ORT computes them; --forced recomputes the gradients in float64 with those
-decisions and writes NAME.fgx.npy and NAME.fga.npy.
+decisions and writes NAME.fgx.npy and NAME.fga.npy. export.py DIR
+--precision prints how far float32 PyTorch's own input gradients are from
+float64 PyTorch's.
 """
 import json
 import os
@@ -281,6 +283,26 @@ def forced(out):
         print(e["name"], "forced done", flush=True)
 
 
+def precision(out):
+    """Prints, for every --full model in out, how far float32 PyTorch's
+    input gradient (NAME.gx.npy) is from float64 PyTorch's, in the test's
+    measure: max error over max |gradient|, and the cosine."""
+    with open(os.path.join(out, "manifest.json")) as f:
+        man = json.load(f)
+    for e in man["models"]:
+        if e["name"] not in FULL:
+            continue
+        model = full_model(e["name"]).double()
+        x = torch.from_numpy(np.load(os.path.join(out, e["name"] + ".x.npy"))).double().requires_grad_(True)
+        logits = model(x)
+        logits[torch.arange(len(e["classes"])), torch.tensor(e["classes"])].sum().backward()
+        g64 = x.grad.numpy()
+        g32 = np.load(os.path.join(out, e["name"] + ".gx.npy")).astype(np.float64)
+        cos = (g32 * g64).sum() / np.sqrt((g32 * g32).sum() * (g64 * g64).sum())
+        print("%s: float32 vs float64 PyTorch: max error / max |grad| = %.2g, cosine = %.9f"
+              % (e["name"], np.abs(g32 - g64).max() / np.abs(g64).max(), cos), flush=True)
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     full = "--full" in sys.argv
@@ -290,6 +312,9 @@ def main():
     torch.set_num_threads(1)
     if "--forced" in sys.argv:
         forced(out)
+        return
+    if "--precision" in sys.argv:
+        precision(out)
         return
     entries = []
     if not full:
