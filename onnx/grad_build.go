@@ -14,7 +14,7 @@ import (
 // of every on-disk cache key (Options.GradCache): bump it whenever a change
 // to buildGradient, the builder or the backward rules changes the graphs
 // they emit, so that cached graphs of the old rules are rebuilt.
-const gradBuildVersion = 4
+const gradBuildVersion = 5
 
 // gradBuilder appends backward nodes to a copy of a model's graph. Shapes
 // come from one probe run (at batch 2 when the batch is dynamic); every
@@ -431,6 +431,11 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 			if d := o.GetDomain(); d == "" || d == "ai.onnx" {
 				o.Version = proto.Int64(b.emit)
 			}
+		}
+		// Opset 16 came with IR version 8 (ONNX 1.10), which changed
+		// nothing an existing graph uses.
+		if m.GetIrVersion() < 8 {
+			m.IrVersion = proto.Int64(8)
 		}
 	}
 	gp := m.GetGraph()

@@ -333,6 +333,9 @@ func testMaxPoolTies(t *testing.T, opset int64) {
 	if v := gm.GetOpsetImport()[0].GetVersion(); scatter != (opset >= 13) || (opset >= 13) != (v == 16) {
 		t.Errorf("source opset %d: gradient model at opset %d, ScatterElements %v", opset, v, scatter)
 	}
+	if v := gm.GetOpsetImport()[0].GetVersion(); v == 16 && gm.GetIrVersion() < 8 {
+		t.Errorf("gradient model at opset 16 with IR version %d, want 8 or later", gm.GetIrVersion())
+	}
 }
 
 // TestGradientIntermediate checks gradients with respect to intermediate
