@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/cutmixcam/cutmix-cam/onnx/onnxpb"
 )
@@ -658,18 +657,7 @@ func (m *Model) gradProbe(ctx context.Context, names map[string]bool) (*probed, 
 		// session still needs an output to run.
 		list = append(list, m.g.m.GetGraph().GetOutput()[0].GetName())
 	}
-	mp := shallowModel(m.g.m)
-	gp := mp.GetGraph()
-	have := map[string]bool{}
-	for _, o := range gp.GetOutput() {
-		have[o.GetName()] = true
-	}
-	for _, t := range list {
-		if !have[t] {
-			gp.Output = append(gp.Output, &onnxpb.ValueInfoProto{Name: proto.String(t)})
-		}
-	}
-	data, err := proto.Marshal(mp)
+	data, err := m.g.withOutputs(list)
 	if err != nil {
 		return nil, 0, err
 	}

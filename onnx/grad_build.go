@@ -47,7 +47,7 @@ func emitOpset(g *graph, opset int64) int64 {
 		return opset
 	}
 	for _, n := range g.m.GetGraph().GetNode() {
-		if n.GetOpType() == "RoiAlign" {
+		if opName(n) == "RoiAlign" {
 			return opset
 		}
 	}
@@ -89,10 +89,6 @@ func aInt(name string, v int64) *onnxpb.AttributeProto {
 
 func aInts(name string, v ...int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
-}
-
-func aFloat(name string, v float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
 }
 
 func aString(name, v string) *onnxpb.AttributeProto {
@@ -391,10 +387,7 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 		for k, t := range n.GetInput() {
 			need[k] = t != "" && fwd[t]
 		}
-		op := n.GetOpType()
-		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-			op = d + "." + op
-		}
+		op := opName(n)
 		if x, d, ok := b.silu(i, n, req.Wrt); ok && need[0] && need[1] {
 			contrib[x] = append(contrib[x], b.mul(gy[0], d))
 			continue
@@ -428,7 +421,7 @@ func (b *gradBuilder) build(req GradRequest, scores string, fwd map[string]bool,
 	m := shallowModel(b.g.m)
 	if b.emit != b.opset {
 		for _, o := range m.GetOpsetImport() {
-			if d := o.GetDomain(); d == "" || d == "ai.onnx" {
+			if defaultDomain(o.GetDomain()) {
 				o.Version = proto.Int64(b.emit)
 			}
 		}
@@ -498,7 +491,7 @@ func (b *gradBuilder) constVals(t string) ([]int64, bool) {
 // both paths); EfficientNet and other SiLU networks spend most of their
 // backward pass in them.
 func (b *gradBuilder) silu(i int, n *onnxpb.NodeProto, wrt []string) (x, d string, ok bool) {
-	if n.GetOpType() != "Mul" || (n.GetDomain() != "" && n.GetDomain() != "ai.onnx") || len(n.GetInput()) != 2 {
+	if opName(n) != "Mul" || len(n.GetInput()) != 2 {
 		return "", "", false
 	}
 	in := n.GetInput()
@@ -509,8 +502,7 @@ func (b *gradBuilder) silu(i int, n *onnxpb.NodeProto, wrt []string) (x, d strin
 			continue
 		}
 		sig := b.g.node(p)
-		if sig.GetOpType() != "Sigmoid" || (sig.GetDomain() != "" && sig.GetDomain() != "ai.onnx") ||
-			len(sig.GetInput()) != 1 || sig.GetInput()[0] != x {
+		if opName(sig) != "Sigmoid" || len(sig.GetInput()) != 1 || sig.GetInput()[0] != x {
 			continue
 		}
 		if c := b.g.consumers[s]; len(c) != 1 || c[0] != i || slices.Contains(wrt, s) || b.g.isOutput(s) {

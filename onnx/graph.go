@@ -90,7 +90,7 @@ type Info struct {
 // Opset returns the version of the default (ai.onnx) operator set, or 0.
 func (in Info) Opset() int64 {
 	for _, o := range in.Opsets {
-		if o.Domain == "" || o.Domain == "ai.onnx" {
+		if defaultDomain(o.Domain) {
 			return o.Version
 		}
 	}
@@ -156,6 +156,18 @@ func newGraph(m *onnxpb.ModelProto) *graph {
 
 func (g *graph) node(i int) *onnxpb.NodeProto { return g.m.GetGraph().GetNode()[i] }
 
+// defaultDomain reports whether d names the default (ai.onnx) operator set.
+func defaultDomain(d string) bool { return d == "" || d == "ai.onnx" }
+
+// opName returns n's op type, prefixed by "domain." outside the default
+// operator set, so that a custom op never passes for a standard one.
+func opName(n *onnxpb.NodeProto) string {
+	if d := n.GetDomain(); !defaultDomain(d) {
+		return d + "." + n.GetOpType()
+	}
+	return n.GetOpType()
+}
+
 // isOutput reports whether t is one of the graph's outputs.
 func (g *graph) isOutput(t string) bool {
 	for _, o := range g.m.GetGraph().GetOutput() {
@@ -202,11 +214,7 @@ func (g *graph) info() Info {
 		in.Outputs = append(in.Outputs, tensorInfo(v))
 	}
 	for _, n := range m.GetGraph().GetNode() {
-		op := n.GetOpType()
-		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-			op = d + "." + op
-		}
-		in.Ops[op]++
+		in.Ops[opName(n)]++
 	}
 	return in
 }
@@ -264,7 +272,7 @@ type pool struct {
 func (g *graph) pools() []pool {
 	var out []pool
 	for i, n := range g.m.GetGraph().GetNode() {
-		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+		if !defaultDomain(n.GetDomain()) {
 			continue
 		}
 		if len(n.GetInput()) == 0 || len(n.GetOutput()) == 0 {
@@ -486,8 +494,9 @@ func (g *graph) tensorNames() []string {
 }
 
 // withOutputs returns the encoded model with extra graph outputs appended
-// (names already among the outputs are kept once). The receiver's model is
-// not changed.
+// (names already among the outputs are kept once), typed where the model
+// declares the type and left for ONNX Runtime to infer otherwise. The
+// receiver's model is not changed.
 func (g *graph) withOutputs(names []string) ([]byte, error) {
 	m := shallowModel(g.m)
 	have := map[string]bool{}
@@ -509,9 +518,6 @@ func (g *graph) withOutputs(names []string) ([]byte, error) {
 		case g.inits[name] != nil:
 			vi.Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
 				ElemType: proto.Int32(g.inits[name].GetDataType())}}}
-		default:
-			vi.Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-				ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}}}
 		}
 		m.Graph.Output = append(m.Graph.Output, vi)
 	}

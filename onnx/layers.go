@@ -100,7 +100,7 @@ var spatialOps = map[string]bool{
 func (m *Model) lastActivation(ctx context.Context) (Layer, bool) {
 	var names []string
 	for _, n := range m.g.m.GetGraph().GetNode() {
-		if d := n.GetDomain(); (d == "" || d == "ai.onnx") && spatialOps[n.GetOpType()] && len(n.GetOutput()) > 0 {
+		if spatialOps[opName(n)] && len(n.GetOutput()) > 0 {
 			names = append(names, n.GetOutput()[0])
 		}
 	}

@@ -536,9 +536,6 @@ type node struct {
 	iou    float64 // cached best IoU of the set's box
 }
 
-// find returns the root of label i, halving the path.
-func (w *worker) find(i int32) int32 { return find(w.parent, i) }
-
 // find returns the root of label i in the forest p, halving the path.
 func find(p []int32, i int32) int32 {
 	for p[i] != i {

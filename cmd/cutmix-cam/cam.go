@@ -211,16 +211,11 @@ func runCAM(cmd *cobra.Command, o *camOptions) error {
 			fmt.Fprintf(o.g.errOut, "cutmix-cam: skipping %s: not a PNG, JPEG or GIF file\n", s)
 		}
 	}
-	rt, err := o.g.openRuntime()
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	m, err := o.g.openModel(o.model, o.size)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer closeModel()
 	l, err := layerFlag(ctx, m, o.layer)
 	if err != nil {
 		return err

@@ -567,6 +567,24 @@ type fgsmStage struct {
 	Skipped string
 }
 
+// tallyClean classifies the clean batch, counts its images and the
+// correctly classified ones into res, and reports which are correct.
+func tallyClean(ctx context.Context, px *onnx.Pixels, b robust.Batch, labels []int, res *robust.AttackResult) ([]bool, error) {
+	l, k, err := px.Logits(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	clean := make([]bool, b.N)
+	for j := range b.N {
+		clean[j] = argmax(l[j*k:(j+1)*k]) == labels[j]
+		res.Images++
+		if clean[j] {
+			res.CleanCorrect++
+		}
+	}
+	return clean, nil
+}
+
 func (e *evaluator) fgsm(ctx context.Context, mr *modelRun) (fgsmStage, error) {
 	return stage(ctx, e, mr, "fgsm", fmt.Sprint(e.o.batch, e.o.eps), func(bar *progress) (fgsmStage, error) {
 		out := fgsmStage{Correct: make([][]bool, len(e.o.eps))}
@@ -578,17 +596,9 @@ func (e *evaluator) fgsm(ctx context.Context, mr *modelRun) (fgsmStage, error) {
 		set := e.imageSet(mr)
 		px := &onnx.Pixels{Model: mr.m, Norm: mr.norm}
 		err := batches(ctx, set, e.o.batch, func(first int, b robust.Batch, labels []int) error {
-			l, k, err := px.Logits(ctx, b)
+			clean, err := tallyClean(ctx, px, b, labels, res)
 			if err != nil {
 				return err
-			}
-			clean := make([]bool, b.N)
-			for j := range b.N {
-				clean[j] = argmax(l[j*k:(j+1)*k]) == labels[j]
-				res.Images++
-				if clean[j] {
-					res.CleanCorrect++
-				}
 			}
 			for i, eps := range e.o.eps {
 				adv, err := robust.FGSM{Epsilon: eps}.Perturb(ctx, px, b, labels)
@@ -638,17 +648,9 @@ func (e *evaluator) pgd(ctx context.Context, mr *modelRun) (pgdStage, error) {
 		set := e.imageSet(mr)
 		px := &onnx.Pixels{Model: mr.m, Norm: mr.norm}
 		err := batches(ctx, set, e.o.batch, func(first int, b robust.Batch, labels []int) error {
-			l, k, err := px.Logits(ctx, b)
+			clean, err := tallyClean(ctx, px, b, labels, res)
 			if err != nil {
 				return err
-			}
-			clean := make([]bool, b.N)
-			for j := range b.N {
-				clean[j] = argmax(l[j*k:(j+1)*k]) == labels[j]
-				res.Images++
-				if clean[j] {
-					res.CleanCorrect++
-				}
 			}
 			// Perturb seeds sample j of a batch from stream Stream+j, so
 			// attack each run of consecutive data-set indices together.

@@ -143,16 +143,11 @@ func runGrad(cmd *cobra.Command, o *gradOptions) error {
 	if err := checkImages(o.images, o.maxPixels); err != nil {
 		return err
 	}
-	rt, err := o.g.openRuntime()
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	m, err := o.g.openModel(o.model, o.size)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer closeModel()
 	inputName := m.Info().Inputs[0].Name
 	wrt := make([]string, len(o.wrt))
 	for i, t := range o.wrt {

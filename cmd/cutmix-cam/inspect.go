@@ -91,16 +91,11 @@ type headJSON struct {
 }
 
 func runInspect(cmd *cobra.Command, o *inspectOptions) error {
-	rt, err := o.g.openRuntime()
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	m, err := o.g.openModel(o.model, o.size)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer closeModel()
 	in := m.Info()
 	rep := inspectReport{
 		SchemaVersion: 1, Seed: o.g.seed, Model: o.model, SHA256: m.SHA256(),

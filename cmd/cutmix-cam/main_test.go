@@ -336,7 +336,7 @@ func TestProbe(t *testing.T) {
 	}
 	// In-between-class probes: the second source (gray.png, 24×24) is the
 	// outside image, so λ = 1 − s²/576 and the square is centred.
-	out, errOut, code = cli(t, "probe", "--json", "--between", "0,12,24", "--out", filepath.Join(dir, "c"), "--images", "testdata/images/shapes.png", "testdata/images/gray.png")
+	_, errOut, code = cli(t, "probe", "--json", "--between", "0,12,24", "--out", filepath.Join(dir, "c"), "--images", "testdata/images/shapes.png", "testdata/images/gray.png")
 	if code != exitOK {
 		t.Fatalf("between: exit %d: %s", code, errOut)
 	}

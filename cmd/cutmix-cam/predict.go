@@ -104,16 +104,11 @@ func runPredict(cmd *cobra.Command, o *predictOptions) error {
 	if err := checkImages(o.images, o.maxPixels); err != nil {
 		return err
 	}
-	rt, err := o.g.openRuntime()
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	m, err := o.g.openModel(o.model, o.size)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer closeModel()
 	c, h, w := m.InputShape()
 	cfg := preprocess.Config{Width: w, Height: h, Channels: c, Fit: fit, Norm: norm}
 	out := m.Info().Outputs[0].Name

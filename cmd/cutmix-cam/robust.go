@@ -234,16 +234,11 @@ func runRobust(ctx context.Context, o *robustOptions) error {
 	if o.limit > 0 && o.limit < len(paths) {
 		paths, labels = paths[:o.limit], labels[:o.limit]
 	}
-	rt, err := o.g.openRuntime()
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	m, err := o.g.openModel(o.model, o.size)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer closeModel()
 	norm, _ := preprocess.ParseNorm(o.norm)
 	fit, _ := preprocess.ParseFit(o.resize)
 	c, h, w := m.InputShape()

@@ -141,6 +141,20 @@ func (g *globalOptions) openRuntime() (*onnx.Runtime, error) {
 	return onnx.Init(lib.Path)
 }
 
+// openSingle starts the runtime and opens the one model of a command with
+// openModel; close releases both.
+func (g *globalOptions) openSingle(path string, size int) (m *onnx.Model, close func(), err error) {
+	rt, err := g.openRuntime()
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, err = g.openModel(path, size); err != nil {
+		rt.Close()
+		return nil, nil, err
+	}
+	return m, func() { m.Close(); rt.Close() }, nil
+}
+
 // openModel opens path with the global device, thread and gradient cache
 // flags, printing one line on stderr when --device auto falls back to the
 // CPU.
@@ -225,12 +239,11 @@ func checkImages(paths []string, maxPixels int) error {
 	return nil
 }
 
+// loadBatch decodes and preprocesses paths into one input batch; callers
+// have checked them with checkImages.
 func loadBatch(paths []string, cfg preprocess.Config, maxPixels int) ([]float32, error) {
 	batch := make([]float32, len(paths)*cfg.Len())
 	for i, p := range paths {
-		if err := checkFile(p); err != nil {
-			return nil, fmt.Errorf("image %w", err)
-		}
 		img, err := preprocess.Load(p, maxPixels)
 		if err != nil {
 			return nil, fmt.Errorf("image %w", err)

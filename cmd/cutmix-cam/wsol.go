@@ -381,16 +381,11 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 		bar = newProgress(o.g, "wsol", len(shard.Indices(len(d.Items))))
 		cfg.Progress = func(done, total int) { bar.add(1) }
 	} else {
-		rt, err := o.g.openRuntime()
+		m, closeModel, err := o.g.openSingle(o.model, o.size)
 		if err != nil {
 			return err
 		}
-		defer rt.Close()
-		m, err := o.g.openModel(o.model, o.size)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
+		defer closeModel()
 		l, err := layerFlag(ctx, m, o.layer)
 		if err != nil {
 			return err

@@ -51,9 +51,6 @@ var ErrTooLarge = errors.New("preprocess: image over the pixel cap")
 // header that it has at most maxPixels pixels (0 means DefaultMaxPixels), so
 // a small file claiming a huge size is refused before any allocation.
 func Decode(r io.Reader, maxPixels int) (image.Image, error) {
-	if maxPixels <= 0 {
-		maxPixels = DefaultMaxPixels
-	}
 	br := bufio.NewReader(r)
 	decode, config, err := format(br)
 	if err != nil {

@@ -264,20 +264,31 @@ class Forced:
             raise SystemExit("%s: PyTorch made %d decisions, ORT %d" % (self.folder, self.next, len(self.index)))
 
 
+def full_float64(out):
+    """Yields, for every --full model of out's manifest, its entry, the
+    model rebuilt in float64, and its input batch as a float64 leaf that
+    keeps its gradient."""
+    with open(os.path.join(out, "manifest.json")) as f:
+        man = json.load(f)
+    for e in man["models"]:
+        if e["name"] in FULL:
+            x = torch.from_numpy(np.load(os.path.join(out, e["name"] + ".x.npy"))).double().requires_grad_(True)
+            yield e, full_model(e["name"]).double(), x
+
+
+def backward_logits(model, x, classes):
+    """Back-propagates the sum over the batch of each sample's class logit."""
+    logits = model(x)
+    logits[torch.arange(len(classes)), torch.tensor(classes)].sum().backward()
+
+
 def forced(out):
     """Writes NAME.fgx.npy and NAME.fga.npy for every --full model in out:
     float64 gradients of the logit objective taken with ORT's branch
     decisions (see kinks/main.go)."""
-    with open(os.path.join(out, "manifest.json")) as f:
-        man = json.load(f)
-    for e in man["models"]:
-        if e["name"] not in FULL:
-            continue
-        model = full_model(e["name"]).double()
-        x = torch.from_numpy(np.load(os.path.join(out, e["name"] + ".x.npy"))).double().requires_grad_(True)
+    for e, model, x in full_float64(out):
         with Forced(os.path.join(out, e["name"] + ".kinks")) as fc:
-            logits = model(x)
-            logits[torch.arange(len(e["classes"])), torch.tensor(e["classes"])].sum().backward()
+            backward_logits(model, x, e["classes"])
         np.save(os.path.join(out, e["name"] + ".fgx.npy"), x.grad.numpy())
         np.save(os.path.join(out, e["name"] + ".fga.npy"), fc.target.grad.numpy())
         print(e["name"], "forced done", flush=True)
@@ -287,15 +298,8 @@ def precision(out):
     """Prints, for every --full model in out, how far float32 PyTorch's
     input gradient (NAME.gx.npy) is from float64 PyTorch's, in the test's
     measure: max error over max |gradient|, and the cosine."""
-    with open(os.path.join(out, "manifest.json")) as f:
-        man = json.load(f)
-    for e in man["models"]:
-        if e["name"] not in FULL:
-            continue
-        model = full_model(e["name"]).double()
-        x = torch.from_numpy(np.load(os.path.join(out, e["name"] + ".x.npy"))).double().requires_grad_(True)
-        logits = model(x)
-        logits[torch.arange(len(e["classes"])), torch.tensor(e["classes"])].sum().backward()
+    for e, model, x in full_float64(out):
+        backward_logits(model, x, e["classes"])
         g64 = x.grad.numpy()
         g32 = np.load(os.path.join(out, e["name"] + ".gx.npy")).astype(np.float64)
         cos = (g32 * g64).sum() / np.sqrt((g32 * g32).sum() * (g64 * g64).sum())

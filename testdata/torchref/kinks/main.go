@@ -26,9 +26,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/internal/npy"
 	"github.com/cutmixcam/cutmix-cam/onnx"
 )
@@ -132,7 +134,8 @@ func dump(dir, name, model string) error {
 			for i, v := range t.Data {
 				a.Data[i] = float64(v)
 			}
-			if err := writeNpy(filepath.Join(out, index[lo+k].File), a); err != nil {
+			err := atomicfile.Write(filepath.Join(out, index[lo+k].File), 0, func(w io.Writer) error { return npy.Write(w, a) })
+			if err != nil {
 				return err
 			}
 		}
@@ -155,21 +158,4 @@ func readNpy(path string) (npy.Array, error) {
 		return npy.Array{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return a, nil
-}
-
-func writeNpy(path string, a npy.Array) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	if err := npy.Write(w, a); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
