@@ -56,8 +56,9 @@ type worker struct {
 	u8    []uint8
 	hist  [256]int
 	start [257]int32
-	// Each pixel, by value: y<<16 | x, its fgMask<<32 and holeMask<<40,
-	// so that the passes read their masks without a look-up.
+	// Each pixel, by value: its padded index, its fgMask<<32 and
+	// holeMask<<40, and x<<48, so that the passes read their masks without
+	// a look-up.
 	byXY []uint64
 	next [256]int // smallest present value > thr, 256 if none
 
@@ -347,7 +348,7 @@ func (w *worker) sortPixels(m Map) {
 		fm, hm := w.fgMask[row:row+m.W], w.holeMask[row:row+m.W]
 		for x, v := range u8[y*m.W : (y+1)*m.W] {
 			k := fill[v]
-			byXY[k] = uint64(y)<<16 | uint64(x) | uint64(fm[x])<<32 | uint64(hm[x]&15)<<40
+			byXY[k] = uint64(row+x) | uint64(fm[x])<<32 | uint64(hm[x]&15)<<40 | uint64(x)<<48
 			fill[v]++
 		}
 	}
@@ -529,11 +530,11 @@ func (w *worker) border(start int32, hole bool, thr int) (int64, [4]int) {
 // node holds the data of a union-find root: a component or the outside.
 type node struct {
 	pos    int32 // index in live, -1 if not live
-	first  int32 // smallest (first in raster order) padded index
-	x0, y0 int32 // bounding box, image coordinates
-	x1, y1 int32
-	dirty  bool    // box changed since iou was computed
-	iou    float64 // cached best IoU of the set's box
+	x0, x1 int32 // bounding box columns, image coordinates
+	q0, q1 int32 // smallest and largest padded index: the first pixel
+	// in raster order, and the rows of the bounding box (q/pw - 1)
+	dirty bool    // box changed since iou was computed
+	iou   float64 // cached best IoU of the set's box
 }
 
 // find returns the root of label i in the forest p, halving the path.
@@ -595,30 +596,29 @@ func (w *worker) unite(ra, rb, outside int32) int32 {
 		return ra
 	}
 	A := &ns[ra]
-	A.x0, A.y0 = min(A.x0, B.x0), min(A.y0, B.y0)
-	A.x1, A.y1 = max(A.x1, B.x1), max(A.y1, B.y1)
-	A.first = min(A.first, B.first)
+	A.x0, A.q0 = min(A.x0, B.x0), min(A.q0, B.q0)
+	A.x1, A.q1 = max(A.x1, B.x1), max(A.q1, B.q1)
 	A.dirty = true
 	return ra
 }
 
-// newSet makes padded pixel q at (x, y) a new live set and returns its
+// newSet makes padded pixel q in column x a new live set and returns its
 // label.
-func (w *worker) newSet(q, x, y int32) int32 {
+func (w *worker) newSet(q, x int32) int32 {
 	r := w.nl
 	w.nl++
 	w.parent[r] = r
-	w.nodes[r] = node{pos: int32(len(w.live)), first: q,
-		x0: x, y0: y, x1: x, y1: y, dirty: true}
+	w.nodes[r] = node{pos: int32(len(w.live)),
+		x0: x, x1: x, q0: q, q1: q, dirty: true}
 	w.live = append(w.live, r)
 	return r
 }
 
-// grow adds the pixel at (x, y) to set n's box; the caller keeps first.
-func (n *node) grow(x, y int32) {
-	if x < n.x0 || x > n.x1 || y < n.y0 || y > n.y1 {
-		n.x0, n.y0 = min(n.x0, x), min(n.y0, y)
-		n.x1, n.y1 = max(n.x1, x), max(n.y1, y)
+// grow adds padded pixel q in column x to set n's box.
+func (n *node) grow(q, x int32) {
+	if x < n.x0 || x > n.x1 || q < n.q0 || q > n.q1 {
+		n.x0, n.q0 = min(n.x0, x), min(n.q0, q)
+		n.x1, n.q1 = max(n.x1, x), max(n.q1, q)
 		n.dirty = true
 	}
 }
@@ -627,10 +627,11 @@ func (n *node) grow(x, y int32) {
 // converts a component bbox into the predicted box.
 func (w *worker) liveMax(gts []image.Rectangle, box func(b [4]int32) image.Rectangle) float64 {
 	best := -1.0
+	pw := int32(w.pw)
 	for _, r := range w.live {
 		n := &w.nodes[r]
 		if n.dirty {
-			n.iou = maxIoU(box([4]int32{n.x0, n.y0, n.x1, n.y1}), gts)
+			n.iou = maxIoU(box([4]int32{n.x0, n.q0/pw - 1, n.x1, n.q1/pw - 1}), gts)
 			n.dirty = false
 		}
 		best = max(best, n.iou)
@@ -751,7 +752,6 @@ func eulerTable() [256]int32 {
 // {u8 >= v}: each outer border's bounding box is its component's.
 func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 	W, H := m.W, m.H
-	pw := int32(w.pw)
 	lab := w.lab[:w.pw*(H+2)]
 	w.nl = 0
 	w.live = w.live[:0]
@@ -761,32 +761,26 @@ func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 		return predBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), W, H)
 	}
 	euler4 := int32(0)
-	track := w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc)
 	tab, nodes, parent := &w.fgNb, w.nodes, w.parent
-	base := pw + 1
 	for v := 255; v >= 1; v-- {
 		if w.hist[v] == 0 {
 			continue
 		}
 		for _, xy := range w.byXY[w.start[v]:w.start[v+1]] {
-			x, y := int32(xy&0xffff), int32(xy>>16&0xffff)
-			q := y*pw + x + base
+			q, x := int32(uint32(xy)), int32(xy>>48)
 			e := &tab[uint8(xy>>32)]
 			euler4 += e.e4
 			// Foreground neighbours adjacent to each other already share a
 			// set: join one representative of each group.
 			if e.n == 0 {
-				lab[q] = w.newSet(q, x, y)
+				lab[q] = w.newSet(q, x)
 				continue
 			}
 			r := rootAt(lab, parent, q+e.off[0])
 			if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
 				r = w.joinRest(e, q, r, -1)
 			}
-			nodes[r].grow(x, y)
-			if track {
-				nodes[r].first = min(nodes[r].first, q)
-			}
+			nodes[r].grow(q, x)
 			lab[q] = r
 		}
 		w.fgIoU[v] = w.liveMax(gts, box)
@@ -806,7 +800,7 @@ func (w *worker) starts(dst *[]int32, off int32) [2]int32 {
 	}
 	lo := int32(len(*dst))
 	for _, r := range w.live {
-		*dst = append(*dst, w.nodes[r].first+off)
+		*dst = append(*dst, w.nodes[r].q0+off)
 	}
 	return [2]int32{lo, int32(len(*dst))}
 }
@@ -816,8 +810,8 @@ func (w *worker) window() [4]int32 {
 	b := [4]int32{math.MaxInt32, math.MaxInt32, -1, -1}
 	for _, r := range w.live {
 		n := &w.nodes[r]
-		b[0], b[1] = min(b[0], n.x0), min(b[1], n.y0)
-		b[2], b[3] = max(b[2], n.x1), max(b[3], n.y1)
+		b[0], b[1] = min(b[0], n.x0), min(b[1], n.q0/int32(w.pw)-1)
+		b[2], b[3] = max(b[2], n.x1), max(b[3], n.q1/int32(w.pw)-1)
 	}
 	return b
 }
@@ -828,7 +822,6 @@ func (w *worker) window() [4]int32 {
 // {u8 >= v}: a hole border's bounding box is its hole's, grown by one pixel.
 func (w *worker) holePass(m Map, gts []image.Rectangle) {
 	W, H := m.W, m.H
-	pw := int32(w.pw)
 	n := w.pw * (H + 2)
 	lab := w.lab[:n]
 	const outside = 0
@@ -848,8 +841,7 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 		return predBox(int(b[0])-1, int(b[1])-1, int(b[2])+1, int(b[3])+1, W, H)
 	}
 	parent, nodes, tab := w.parent, w.nodes, &w.holeNb
-	track := w.cfg.has(MaxBoxAcc) || w.cfg.has(TopLoc)
-	base := pw + 1
+
 	last := 0 // last level with a hole
 	for v := 1; v < 256; v++ {
 		if w.hist[v] > 0 && w.holes[v] > 0 {
@@ -882,7 +874,7 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 				continue
 			}
 			for _, xy := range px {
-				q := int32(xy>>16&0xffff)*pw + int32(xy&0xffff) + base
+				q := int32(uint32(xy))
 				lab[q] = outside
 			}
 			for _, r := range w.live {
@@ -893,11 +885,10 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 			continue
 		}
 		for _, xy := range px {
-			x, y := int32(xy&0xffff), int32(xy>>16&0xffff)
-			q := y*pw + x + base
+			q, x := int32(uint32(xy)), int32(xy>>48)
 			e := &tab[xy>>40&15]
 			if e.n == 0 {
-				lab[q] = w.newSet(q, x, y)
+				lab[q] = w.newSet(q, x)
 				continue
 			}
 			// Edge neighbours are never 4-adjacent to each other: join
@@ -907,10 +898,7 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 				r = w.joinRest(e, q, r, outside)
 			}
 			if r != outside {
-				nodes[r].grow(x, y)
-				if track {
-					nodes[r].first = min(nodes[r].first, q)
-				}
+				nodes[r].grow(q, x)
 			}
 			lab[q] = r
 		}
