@@ -129,9 +129,11 @@ func BenchmarkScoreAll(b *testing.B) {
 	})
 }
 
-// BenchmarkEvaluate measures the parallel entry point on 32 images.
+// BenchmarkEvaluate measures the parallel entry point (MaxBoxAccV2 + PxAP
+// at grid 0.001, one worker per CPU) on 128 images, enough that setting up
+// the workers does not count.
 func BenchmarkEvaluate(b *testing.B) {
-	samples := make([]Sample, 32)
+	samples := make([]Sample, 128)
 	for i := range samples {
 		samples[i] = camLike(224, uint64(i))
 	}

@@ -52,10 +52,12 @@ type worker struct {
 	edges []float64
 	inv   float64 // 1/Interval, a first guess of the bin
 
-	zero  []float64
-	u8    []uint8
-	hist  [256]int
-	start [257]int32
+	zero []float64
+	u8   []uint8
+	hist [256]int
+	// histTop is the histogram of the top H/2 rows alone (sortPixels).
+	histTop [256]int32
+	start   [257]int32
 	// Each pixel, by value: its padded index, its fgMask<<32 and
 	// holeMask<<40, and x<<48, so that the passes read their masks without
 	// a look-up.
@@ -69,14 +71,12 @@ type worker struct {
 	// before it in either pass (see masks). parent and nodes are indexed
 	// by label, so the union-find and the set data stay small and compact.
 	// The hole pass reserves label 0 for the outside.
-	pw       int
-	lab      []int32
-	fgMask   []uint8 // padded, plus slack for 8-byte stores
-	holeMask []uint8 // likewise
-	parent   []int32
-	nodes    []node
-	nl       int32 // labels in use
-	live     []int32
+	pw     int
+	lab    []int32
+	parent []int32
+	nodes  []node
+	nl     int32 // labels in use
+	live   []int32
 
 	// The padded quantized map (padding 0, plus slack for 8-byte loads);
 	// for MaxBoxAcc also its neighbour offsets, and per key the border
@@ -104,6 +104,10 @@ type worker struct {
 	holes     [257]int32
 	holesSeen [257]int32
 	noSkip    bool
+
+	// px holds the PxAP histograms of one image, by pixel parity<<1 |
+	// label (MaskBackground 0, MaskForeground 1), over the bins of edges.
+	px [4][]int32
 
 	fgIoU   [257]float64
 	holeIoU [257]float64
@@ -147,45 +151,36 @@ func swarGE(a, b uint64) uint64 {
 	return (a&^b | ^(a^b)&d) & h
 }
 
-// masks writes, for every pixel of the padded quantized map, which of its
+// nbMasks returns the 8 pixels of the padded quantized map pu from
+// padded index i on (a byte each, c) and, for each, which of its
 // neighbours the passes add before it: the foreground pass adds pixels by
 // decreasing value, the hole pass by increasing value, both in raster
-// order within a value. fgMask gets all 8 neighbours as packedNb reads
-// them; holeMask the edge neighbours (bits 0-3: N, W, E, S), padding
-// included, which the hole pass puts in the outside from the start. (The
-// padding, 0 in pu8, counts as added in the fgMask of pixels of value 0,
-// which the foreground pass never adds.) Eight pixels of a row are done at
-// a time, a byte each.
-func (w *worker) masks(W, H int) {
+// order within a value. fg gets all 8 neighbours as packedNb reads them;
+// ho the edge neighbours (bits 0-3: N, W, E, S). N and W padding is in ho
+// by the comparison; the caller adds E and S padding, which the hole pass
+// puts in the outside from the start. (The padding, 0 in pu, counts as
+// added in the fg of pixels of value 0, which the foreground pass never
+// adds.)
+func nbMasks(pu []uint8, i, pw int) (c, fg, ho uint64) {
 	const h = 0x8080808080808080
-	pw := w.pw
-	pu, fm, hm := w.pu8, w.fgMask, w.holeMask
 	le := binary.LittleEndian
-	for y := 1; y <= H; y++ {
-		for i := y*pw + 1; i < y*pw+1+W; i += 8 {
-			c := le.Uint64(pu[i:])
-			n, s := le.Uint64(pu[i-pw:]), le.Uint64(pu[i+pw:])
-			we, e := le.Uint64(pu[i-1:]), le.Uint64(pu[i+1:])
-			// Earlier in raster order (NW, N, NE, W): added before if at
-			// least as high (low) as the pixel; later ones if higher (lower).
-			fg := swarGE(le.Uint64(pu[i-pw-1:]), c)>>7 |
-				(swarGE(c, le.Uint64(pu[i+pw-1:]))^h)>>6 |
-				swarGE(we, c)>>5 | swarGE(n, c)>>4 |
-				(swarGE(c, s)^h)>>3 |
-				swarGE(le.Uint64(pu[i-pw+1:]), c)>>2 |
-				(swarGE(c, le.Uint64(pu[i+pw+1:]))^h)>>1 |
-				(swarGE(c, e) ^ h)
-			ho := swarGE(c, n)>>7 | swarGE(c, we)>>6 |
-				(swarGE(e, c)^h)>>5 | (swarGE(s, c)^h)>>4
-			le.PutUint64(fm[i:], fg)
-			le.PutUint64(hm[i:], ho)
-		}
-		// Past the right edge is padding, in the outside from the start.
-		hm[y*pw+W] |= 4
-	}
-	for i := H*pw + 1; i <= H*pw+W; i++ {
-		hm[i] |= 8
-	}
+	// The rows above, at and below the pixels, from one column left.
+	up, mid, dn := pu[i-pw-1:][:10], pu[i-1:][:10], pu[i+pw-1:][:10]
+	c = le.Uint64(mid[1:])
+	n, s := le.Uint64(up[1:]), le.Uint64(dn[1:])
+	we, e := le.Uint64(mid[0:]), le.Uint64(mid[2:])
+	// Earlier in raster order (NW, N, NE, W): added before if at least as
+	// high (low) as the pixel; later ones if higher (lower).
+	fg = swarGE(le.Uint64(up[0:]), c)>>7 |
+		(swarGE(c, le.Uint64(dn[0:]))^h)>>6 |
+		swarGE(we, c)>>5 | swarGE(n, c)>>4 |
+		(swarGE(c, s)^h)>>3 |
+		swarGE(le.Uint64(up[2:]), c)>>2 |
+		(swarGE(c, le.Uint64(dn[2:]))^h)>>1 |
+		(swarGE(c, e) ^ h)
+	ho = swarGE(c, n)>>7 | swarGE(c, we)>>6 |
+		(swarGE(e, c)^h)>>5 | (swarGE(s, c)^h)>>4
+	return c, fg, ho
 }
 
 // nbEntry is what the foreground pass needs of a packed 8-neighbourhood:
@@ -209,23 +204,27 @@ func (w *worker) prepare(s *Sample) (Map, bool, error) {
 	if m.W <= 0 || m.H <= 0 || m.W > maxSide || m.H > maxSide || len(m.Pix) != m.W*m.H {
 		return m, false, fmt.Errorf("image %q: %w: map %dx%d with %d scores", s.ID, ErrMapSize, m.W, m.H, len(m.Pix))
 	}
-	nan, bad := w.quantize(m)
+	for _, b := range s.Boxes {
+		if err := checkBox(b, image.Pt(m.W, m.H)); err != nil {
+			return m, false, fmt.Errorf("image %q: %w", s.ID, err)
+		}
+	}
+	if s.Mask != nil && (s.Mask.W != m.W || s.Mask.H != m.H || len(s.Mask.Pix) != m.W*m.H) {
+		return m, false, fmt.Errorf("image %q: %w: mask %dx%d, map %dx%d", s.ID, ErrMapSize, s.Mask.W, s.Mask.H, m.W, m.H)
+	}
+	var mask *Mask
+	if w.cfg.has(PxAP) {
+		mask = s.Mask
+	}
+	nan, bad := w.scan(m, mask)
 	if nan {
 		if len(w.zero) < len(m.Pix) {
 			w.zero = make([]float64, len(m.Pix))
 		}
 		m.Pix = w.zero[:len(m.Pix)]
-		w.quantize(m)
+		w.scan(m, mask)
 	} else if bad == bad {
 		return m, false, fmt.Errorf("image %q: %w: %v", s.ID, ErrScoreRange, bad)
-	}
-	for _, b := range s.Boxes {
-		if err := checkBox(b, image.Pt(m.W, m.H)); err != nil {
-			return m, nan, fmt.Errorf("image %q: %w", s.ID, err)
-		}
-	}
-	if s.Mask != nil && (s.Mask.W != m.W || s.Mask.H != m.H || len(s.Mask.Pix) != m.W*m.H) {
-		return m, nan, fmt.Errorf("image %q: %w: mask %dx%d, map %dx%d", s.ID, ErrMapSize, s.Mask.W, s.Mask.H, m.W, m.H)
 	}
 	return m, nan, nil
 }
@@ -246,7 +245,11 @@ func (w *worker) add(st *Stats, s *Sample) error {
 		w.boxes(st, m, s)
 	}
 	if s.Mask != nil && w.cfg.has(PxAP) {
-		w.pixels(st, m, s.Mask)
+		st.MaskImages++
+		for k := range st.FgHist {
+			st.BgHist[k] += int64(w.px[0][k] + w.px[2][k])
+			st.FgHist[k] += int64(w.px[1][k] + w.px[3][k])
+		}
 	}
 	return nil
 }
@@ -261,7 +264,15 @@ func (w *worker) index(m Map) {
 // w.hist, and reports whether m holds a NaN and its first score outside
 // [0, 1] (NaN if none). With a NaN or a bad score the uint8 map is
 // meaningless.
-func (w *worker) quantize(m Map) (nan bool, bad float64) {
+func (w *worker) quantize(m Map) (nan bool, bad float64) { return w.scan(m, nil) }
+
+// scan does what quantize does and, with a non-nil mask of m's size, also
+// writes the PxAP histograms of the image into w.px (see worker): the
+// scores are read once. The top H/2 rows and the rest are read as two
+// interleaved streams with histograms of their own (the top one is kept
+// in w.histTop for sortPixels), so that neighbours with one value do not
+// wait on each other's count.
+func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 	n := len(m.Pix)
 	if cap(w.u8) < n {
 		w.u8 = make([]uint8, n)
@@ -270,36 +281,138 @@ func (w *worker) quantize(m Map) (nan bool, bad float64) {
 		w.nodes = make([]node, n+1)
 	}
 	u8 := w.u8[:n]
-	w.hist = [256]int{}
-	bad = math.NaN()
-	for i, s := range m.Pix {
-		if !(s >= 0 && s <= 1) {
-			if s != s {
-				return true, bad
+	pix := m.Pix[:n]
+	var h [2][256]int32
+	split := m.H / 2 * m.W
+	// check looks at a pair of scores outside [0, 1): it reports a NaN, and
+	// notes a bad score (found in raster order at the end).
+	sawBad := false
+	check := func(a, b float64) bool {
+		if a != a || b != b {
+			return true
+		}
+		if !(a >= 0 && a <= 1 && b >= 0 && b <= 1) {
+			sawBad = true
+		}
+		return false
+	}
+	if mask == nil {
+		for i := range split {
+			s0, s1 := pix[i], pix[i+split]
+			if !(s0 >= 0 && s0 <= 1 && s1 >= 0 && s1 <= 1) && check(s0, s1) {
+				return true, math.NaN()
 			}
-			if bad != bad {
-				bad = s
+			v0, v1 := uint8(s0*255), uint8(s1*255)
+			u8[i], u8[i+split] = v0, v1
+			h[0][v0]++
+			h[1][v1]++
+		}
+	} else {
+		nb := len(w.edges) - 1
+		if len(w.px[0]) != nb {
+			for k := range w.px {
+				w.px[k] = make([]int32, nb)
 			}
+		}
+		for k := range w.px {
+			clear(w.px[k])
+		}
+		e, inv, top := w.edges, w.inv, nb-3
+		// bin returns the histogram bin of a score in [0, 1]: the largest k
+		// with e[k] <= s, from a first guess (e[0] = 0 <= s < e[nb-2] = 1
+		// bound the corrections); 1 falls in [1, 2).
+		bin := func(s float64) int {
+			if s >= 1 {
+				return nb - 2
+			}
+			k := min(int(s*inv), top)
+			for e[k+1] <= s {
+				k++
+			}
+			for e[k] > s {
+				k--
+			}
+			return k
+		}
+		// Indexed by stream<<1 | label: MaskBackground is 0 and
+		// MaskForeground 1.
+		px0, px1, px2, px3 := w.px[0], w.px[1], w.px[2], w.px[3]
+		lab := mask.Pix[:n]
+		for i := range split {
+			s0, s1 := pix[i], pix[i+split]
+			if !(s0 >= 0 && s0 <= 1 && s1 >= 0 && s1 <= 1) {
+				if check(s0, s1) {
+					return true, math.NaN()
+				}
+				continue // the image is rejected; go on looking for a NaN
+			}
+			v0, v1 := uint8(s0*255), uint8(s1*255)
+			u8[i], u8[i+split] = v0, v1
+			h[0][v0]++
+			h[1][v1]++
+			switch lab[i] {
+			case MaskBackground:
+				px0[bin(s0)]++
+			case MaskForeground:
+				px1[bin(s0)]++
+			}
+			switch lab[i+split] {
+			case MaskBackground:
+				px2[bin(s1)]++
+			case MaskForeground:
+				px3[bin(s1)]++
+			}
+		}
+		for i := 2 * split; i < n; i++ {
+			if s := pix[i]; s >= 0 && s <= 1 {
+				switch lab[i] {
+				case MaskBackground:
+					px2[bin(s)]++
+				case MaskForeground:
+					px3[bin(s)]++
+				}
+			}
+		}
+	}
+	for i := 2 * split; i < n; i++ {
+		s := pix[i]
+		if !(s >= 0 && s <= 1) && check(s, s) {
+			return true, math.NaN()
 		}
 		v := uint8(s * 255)
 		u8[i] = v
-		w.hist[v]++
+		h[1][v]++
+	}
+	bad = math.NaN()
+	if sawBad {
+		for _, s := range pix {
+			if !(s >= 0 && s <= 1) {
+				bad = s
+				break
+			}
+		}
+	}
+	w.histTop = h[0]
+	for v := range w.hist {
+		w.hist[v] = int(h[0][v] + h[1][v])
 	}
 	return false, bad
 }
 
-// sortPixels pads the quantized map, computes its neighbour masks, and
-// buckets its pixels by value with their masks.
+// sortPixels pads the quantized map and buckets its pixels by value,
+// each with its neighbour masks (nbMasks). The top and bottom halves of the
+// map fill their buckets as two interleaved streams (from histTop), so
+// that neighbours with one value do not wait on each other's slot.
 func (w *worker) sortPixels(m Map) {
+	W, H := m.W, m.H
 	n := len(m.Pix)
-	np := (m.W+2)*(m.H+2) + 1
+	np := (W+2)*(H+2) + 1
 	if cap(w.lab) < np {
 		w.lab = make([]int32, np)
 		w.pu8 = make([]uint8, np+16)
-		w.fgMask = make([]uint8, np+16)
-		w.holeMask = make([]uint8, np+16)
 	}
-	w.pw = m.W + 2
+	w.pw = W + 2
+	pw := w.pw
 	u8 := w.u8[:n]
 	var acc int32
 	for v := range 256 {
@@ -309,47 +422,52 @@ func (w *worker) sortPixels(m Map) {
 	w.start[256] = acc
 	pu := w.pu8[:np+16]
 	clear(pu)
-	for y := range m.H {
-		copy(pu[(y+1)*w.pw+1:], u8[y*m.W:(y+1)*m.W])
+	for y := range H {
+		copy(pu[(y+1)*pw+1:], u8[y*W:(y+1)*W])
 	}
-	w.masks(m.W, m.H)
-	for k := range 8 {
-		dx, dy := step(k)
-		w.delta[k] = int32(dy*w.pw + dx)
-		w.delta[k+8] = w.delta[k]
+	w.neighbours()
+	var top, bot [256]int32
+	for v := range 256 {
+		top[v] = w.start[v]
+		bot[v] = w.start[v] + w.histTop[v]
 	}
-	if w.nbPW != w.pw {
-		w.nbPW = w.pw
-		pw32 := int32(w.pw)
-		ring := [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
-		for p := range w.fgNb {
-			e := &w.fgNb[p]
-			rp := &w.fgReps[p]
-			e.n, e.e4 = int32(rp.n), w.euler[p]
-			for k := range e.off {
-				e.off[k] = ring[rp.pos[k]&7]
-			}
-		}
-		for p := range w.holeNb {
-			e := &w.holeNb[p]
-			*e = nbEntry{}
-			for i, off := range [4]int32{-pw32, -1, 1, pw32} {
-				if p>>i&1 != 0 {
-					e.off[e.n] = off
-					e.n++
-				}
-			}
-		}
-	}
-	fill := w.start
 	byXY := w.byXY[:n]
-	for y := range m.H {
-		row := (y+1)*w.pw + 1
-		fm, hm := w.fgMask[row:row+m.W], w.holeMask[row:row+m.W]
-		for x, v := range u8[y*m.W : (y+1)*m.W] {
-			k := fill[v]
-			byXY[k] = uint64(row+x) | uint64(fm[x])<<32 | uint64(hm[x]&15)<<40 | uint64(x)<<48
-			fill[v]++
+	// E padding for the last pixel of a row, S padding for the last row.
+	const eBit, sBit = 4, 8
+	half := H / 2
+	for y := range H - half {
+		ra, rb := (y+1)*pw+1, (y+half+1)*pw+1
+		alone := y == half // the bottom half's extra row of an odd H
+		for x0 := 0; x0 < W; x0 += 8 {
+			cnt := min(8, W-x0)
+			var last uint64
+			if x0+8 >= W {
+				last = eBit << (8 * (cnt - 1))
+			}
+			var ca, fa, ha uint64
+			if !alone {
+				ca, fa, ha = nbMasks(pu, ra+x0, pw)
+				ha |= last
+			}
+			if y+half == H-1 {
+				last |= sBit * 0x0101010101010101
+			}
+			cb, fb, hb := nbMasks(pu, rb+x0, pw)
+			hb |= last
+			qa, qb := uint64(ra+x0), uint64(rb+x0)
+			for j := range uint64(cnt) {
+				x := (uint64(x0) + j) << 48
+				if !alone {
+					k := top[uint8(ca)]
+					top[uint8(ca)]++
+					byXY[k] = (qa + j) | (fa&0xff)<<32 | (ha&15)<<40 | x
+				}
+				k := bot[uint8(cb)]
+				bot[uint8(cb)]++
+				byXY[k] = (qb + j) | (fb&0xff)<<32 | (hb&15)<<40 | x
+				ca, fa, ha = ca>>8, fa>>8, ha>>8
+				cb, fb, hb = cb>>8, fb>>8, hb>>8
+			}
 		}
 	}
 	nx := 256
@@ -357,6 +475,39 @@ func (w *worker) sortPixels(m Map) {
 		w.next[thr] = nx
 		if w.hist[thr] > 0 {
 			nx = thr
+		}
+	}
+}
+
+// neighbours sets the padded offsets that depend on the row width pw.
+func (w *worker) neighbours() {
+	for k := range 8 {
+		dx, dy := step(k)
+		w.delta[k] = int32(dy*w.pw + dx)
+		w.delta[k+8] = w.delta[k]
+	}
+	if w.nbPW == w.pw {
+		return
+	}
+	w.nbPW = w.pw
+	pw32 := int32(w.pw)
+	ring := [8]int32{-pw32, -pw32 + 1, 1, pw32 + 1, pw32, pw32 - 1, -1, -pw32 - 1}
+	for p := range w.fgNb {
+		e := &w.fgNb[p]
+		rp := &w.fgReps[p]
+		e.n, e.e4 = int32(rp.n), w.euler[p]
+		for k := range e.off {
+			e.off[k] = ring[rp.pos[k]&7]
+		}
+	}
+	for p := range w.holeNb {
+		e := &w.holeNb[p]
+		*e = nbEntry{}
+		for i, off := range [4]int32{-pw32, -1, 1, pw32} {
+			if p>>i&1 != 0 {
+				e.off[e.n] = off
+				e.n++
+			}
 		}
 	}
 }
@@ -902,62 +1053,5 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 			}
 			lab[q] = r
 		}
-	}
-}
-
-// bin returns the numpy.histogram bin of score s over w.edges: the largest
-// i with edges[i] <= s, the last bin closed; -1 if s is outside.
-func (w *worker) bin(s float64) int {
-	e := w.edges
-	n := len(e)
-	if !(s >= e[0] && s <= e[n-1]) {
-		return -1
-	}
-	if s >= 1 {
-		switch {
-		case s < 2:
-			return n - 3
-		default:
-			return n - 2
-		}
-	}
-	k := min(int(s*w.inv), n-4)
-	for k+1 < n-3 && e[k+1] <= s {
-		k++
-	}
-	for k > 0 && e[k] > s {
-		k--
-	}
-	return k
-}
-
-// pixels accumulates the PxAP histograms of one image.
-func (w *worker) pixels(st *Stats, m Map, mask *Mask) {
-	st.MaskImages++
-	// bin inlined for scores in [0, 1): there e[0] = 0 <= s < e[n-3] = 1,
-	// so the guess needs no bounds while it is corrected.
-	e, inv := w.edges, w.inv
-	n := len(e)
-	// Indexed by label: MaskBackground is 0 and MaskForeground 1.
-	hist := [2][]int64{st.BgHist[:n-1], st.FgHist[:n-1]}
-	pix := m.Pix[:len(mask.Pix)]
-	for i, lab := range mask.Pix {
-		if lab > MaskForeground {
-			continue
-		}
-		s := pix[i]
-		var k int
-		if s >= 0 && s < 1 {
-			k = min(int(s*inv), n-4)
-			for e[k+1] <= s {
-				k++
-			}
-			for e[k] > s {
-				k--
-			}
-		} else if k = w.bin(s); k < 0 {
-			continue
-		}
-		hist[lab&1][k]++
 	}
 }

@@ -231,6 +231,14 @@ func TestMasks(t *testing.T) {
 			s := randomSample(r, W, H)
 			w.index(s.Map)
 			pw := W + 2
+			// The masks each pixel was bucketed with, by padded index.
+			fgOf, holeOf := map[int]uint8{}, map[int]uint8{}
+			for _, e := range w.byXY[:W*H] {
+				fgOf[int(uint32(e))], holeOf[int(uint32(e))] = uint8(e>>32), uint8(e>>40)&15
+			}
+			if len(fgOf) != W*H {
+				t.Fatalf("%dx%d: %d distinct pixels bucketed, want %d", W, H, len(fgOf), W*H)
+			}
 			at := func(x, y int) (int, bool) { // value, and whether in the image
 				if x < 0 || y < 0 || x >= W || y >= H {
 					return 0, false
@@ -258,10 +266,10 @@ func TestMasks(t *testing.T) {
 						}
 					}
 					// The foreground pass never adds pixels of value 0.
-					if got := w.fgMask[q]; got != fg && c > 0 {
+					if got := fgOf[q]; got != fg && c > 0 {
 						t.Fatalf("%dx%d (%d,%d): fgMask = %08b, want %08b", W, H, x, y, got, fg)
 					}
-					if got := w.holeMask[q] & 15; got != hole {
+					if got := holeOf[q]; got != hole {
 						t.Fatalf("%dx%d (%d,%d): holeMask = %04b, want %04b", W, H, x, y, got, hole)
 					}
 				}

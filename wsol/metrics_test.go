@@ -4,6 +4,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -186,6 +187,24 @@ func TestNaNMaps(t *testing.T) {
 	if _, err := Evaluate(Config{}, []Sample{{Map: m}}); !errors.Is(err, ErrScoreRange) {
 		t.Errorf("Evaluate(score 1.5) error = %v, want ErrScoreRange", err)
 	}
+	// The first bad score in raster order is named, with or without a mask
+	// (the top and bottom halves are read interleaved: pixel 3 is read
+	// before pixel 2), and a NaN anywhere wins over it.
+	m.Pix[4] = 0.5
+	m.Pix[2], m.Pix[3] = 1.5, -2
+	mask := &Mask{W: m.W, H: m.H, Pix: make([]uint8, len(m.Pix))}
+	mask.Pix[0] = MaskForeground
+	for _, mk := range []*Mask{nil, mask} {
+		_, err := Evaluate(Config{}, []Sample{{Map: m, Mask: mk}})
+		if !errors.Is(err, ErrScoreRange) || !strings.Contains(err.Error(), "1.5") {
+			t.Errorf("Evaluate(scores 1.5, -2; mask %v) error = %v, want ErrScoreRange naming 1.5", mk != nil, err)
+		}
+	}
+	m.Pix[8] = math.NaN()
+	if r, err := Evaluate(Config{}, []Sample{{Map: m, Mask: mask}}); err != nil || r.NaNMaps != 1 {
+		t.Errorf("Evaluate(scores 1.5, -2, NaN) = %v NaN maps, error %v; want 1, nil", r.NaNMaps, err)
+	}
+	m.Pix[2], m.Pix[3], m.Pix[8] = 0.5, 0.5, 0.5
 	m.Pix[4] = 0.5
 	if _, err := Evaluate(Config{}, []Sample{{Map: m, Boxes: []image.Rectangle{ref(0, 0, 3, 0)}}}); !errors.Is(err, ErrBox) {
 		t.Errorf("Evaluate(box outside map) error = %v, want ErrBox", err)
