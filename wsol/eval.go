@@ -754,7 +754,9 @@ func (w *worker) unite(ra, rb, outside int32) int32 {
 }
 
 // newSet makes padded pixel q in column x a new live set and returns its
-// label.
+// label. It is rare in the passes' loops, so it is not inlined there.
+//
+//go:noinline
 func (w *worker) newSet(q, x int32) int32 {
 	r := w.nl
 	w.nl++
@@ -912,28 +914,11 @@ func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 		return predBox(int(b[0]), int(b[1]), int(b[2]), int(b[3]), W, H)
 	}
 	euler4 := int32(0)
-	tab, nodes, parent := &w.fgNb, w.nodes, w.parent
 	for v := 255; v >= 1; v-- {
 		if w.hist[v] == 0 {
 			continue
 		}
-		for _, xy := range w.byXY[w.start[v]:w.start[v+1]] {
-			q, x := int32(uint32(xy)), int32(xy>>48)
-			e := &tab[uint8(xy>>32)]
-			euler4 += e.e4
-			// Foreground neighbours adjacent to each other already share a
-			// set: join one representative of each group.
-			if e.n == 0 {
-				lab[q] = w.newSet(q, x)
-				continue
-			}
-			r := rootAt(lab, parent, q+e.off[0])
-			if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
-				r = w.joinRest(e, q, r, -1)
-			}
-			nodes[r].grow(q, x)
-			lab[q] = r
-		}
+		euler4 += w.addFg(w.byXY[w.start[v]:w.start[v+1]], lab)
 		w.fgIoU[v] = w.liveMax(gts, box)
 		w.holes[v] = int32(len(w.live)) - euler4/4
 		w.fgOff[v] = w.starts(&w.fgStart, 0)
@@ -941,6 +926,50 @@ func (w *worker) fgPass(m Map, gts []image.Rectangle) {
 			w.fgWin[v] = w.window()
 		}
 	}
+}
+
+// addFg adds the pixels px of one level (entries of byXY) to the
+// 8-connected foreground sets and returns the change of 4×(Euler number).
+// It is kept small so that its loop stays in registers.
+func (w *worker) addFg(px []uint64, lab []int32) int32 {
+	tab, nodes, parent := &w.fgNb, w.nodes, w.parent
+	var e4 int32
+	for i := 0; i < len(px); i++ {
+		// The common pixel, whose foreground neighbours are all in one
+		// group, in a loop without calls.
+		for ; i < len(px); i++ {
+			xy := px[i]
+			e := &tab[uint8(xy>>32)]
+			if e.n != 1 {
+				break
+			}
+			q, x := int32(uint32(xy)), int32(xy>>48)
+			e4 += e.e4
+			r := rootAt(lab, parent, q+e.off[0])
+			nodes[r].grow(q, x)
+			lab[q] = r
+		}
+		if i == len(px) {
+			break
+		}
+		xy := px[i]
+		q, x := int32(uint32(xy)), int32(xy>>48)
+		e := &tab[uint8(xy>>32)]
+		e4 += e.e4
+		// Foreground neighbours adjacent to each other already share a
+		// set: join one representative of each group.
+		if e.n == 0 {
+			lab[q] = w.newSet(q, x)
+			continue
+		}
+		r := rootAt(lab, parent, q+e.off[0])
+		if e.n > 2 || lab[q+e.off[1]] != r {
+			r = w.joinRest(e, q, r, -1)
+		}
+		nodes[r].grow(q, x)
+		lab[q] = r
+	}
+	return e4
 }
 
 // starts appends the border start pixel of every live set to *dst (its
@@ -991,8 +1020,7 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 	box := func(b [4]int32) image.Rectangle {
 		return predBox(int(b[0])-1, int(b[1])-1, int(b[2])+1, int(b[3])+1, W, H)
 	}
-	parent, nodes, tab := w.parent, w.nodes, &w.holeNb
-
+	parent, nodes := w.parent, w.nodes
 	last := 0 // last level with a hole
 	for v := 1; v < 256; v++ {
 		if w.hist[v] > 0 && w.holes[v] > 0 {
@@ -1035,23 +1063,56 @@ func (w *worker) holePass(m Map, gts []image.Rectangle) {
 			w.live = w.live[:0]
 			continue
 		}
-		for _, xy := range px {
-			q, x := int32(uint32(xy)), int32(xy>>48)
+		w.addHole(px, lab)
+	}
+}
+
+// addHole adds the pixels px of one level (entries of byXY) to the
+// 4-connected background sets, label 0 being the outside.
+func (w *worker) addHole(px []uint64, lab []int32) {
+	const outside = 0
+	parent, nodes, tab := w.parent, w.nodes, &w.holeNb
+	for i := 0; i < len(px); i++ {
+		// The common pixel, whose added neighbours are all in one set
+		// already, in a loop without calls.
+		for ; i < len(px); i++ {
+			xy := px[i]
 			e := &tab[xy>>40&15]
 			if e.n == 0 {
-				lab[q] = w.newSet(q, x)
-				continue
+				break
 			}
-			// Edge neighbours are never 4-adjacent to each other: join
-			// each.
+			q := int32(uint32(xy))
 			r := rootAt(lab, parent, q+e.off[0])
-			if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
-				r = w.joinRest(e, q, r, outside)
+			one := true
+			for k := int32(1); k < e.n; k++ {
+				one = one && lab[q+e.off[k&3]] == r
+			}
+			if !one {
+				break
 			}
 			if r != outside {
-				nodes[r].grow(q, x)
+				nodes[r].grow(q, int32(xy>>48))
 			}
 			lab[q] = r
 		}
+		if i == len(px) {
+			break
+		}
+		xy := px[i]
+		q, x := int32(uint32(xy)), int32(xy>>48)
+		e := &tab[xy>>40&15]
+		if e.n == 0 {
+			lab[q] = w.newSet(q, x)
+			continue
+		}
+		// Edge neighbours are never 4-adjacent to each other: join each.
+		r := rootAt(lab, parent, q+e.off[0])
+		if e.n > 1 && (e.n > 2 || lab[q+e.off[1]] != r) {
+			r = w.joinRest(e, q, r, outside)
+		}
+		if r != outside {
+			nodes[r].grow(q, x)
+		}
+		lab[q] = r
 	}
 }

@@ -61,12 +61,18 @@ def boxes_per_threshold(scoremap, taus):
         if len(contours) == 0:
             out.append(np.zeros((1, 4)))
             continue
-        rects = []
-        for c in contours:
-            x, y, bw, bh = cv2.boundingRect(c)
-            rects.append([x, y, min(x + bw, w - 1), min(y + bh, h - 1)])
-        out.append(np.asarray(rects))
+        out.append(np.asarray(contour_boxes(contours, w, h)))
     return out
+
+
+def contour_boxes(contours, w, h):
+    """The reference's boxes of contours: bounding rectangles whose far
+    corner is clipped to the last column and row."""
+    rects = []
+    for c in contours:
+        x, y, bw, bh = cv2.boundingRect(c)
+        rects.append([x, y, min(x + bw, w - 1), min(y + bh, h - 1)])
+    return rects
 
 
 def iou(a, b):
@@ -97,11 +103,7 @@ def as_reference(scoremap, gt, taus, deltas, correct, edges, mask, hists):
             per_tau.append(np.asarray([[0, 0, 0, 0]]))
             counts.append(1)
             continue
-        rects = []
-        for c in contours:
-            x, y, bw, bh = cv2.boundingRect(c)
-            rects.append([x, y, min(x + bw, w - 1), min(y + bh, h - 1)])
-        per_tau.append(np.asarray(rects))
+        per_tau.append(np.asarray(contour_boxes(contours, w, h)))
         counts.append(len(contours))
     ious = iou(np.concatenate(per_tau, axis=0), [gt])
     best, at = [], 0
