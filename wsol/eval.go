@@ -509,6 +509,11 @@ func (w *worker) neighbours() {
 				e.n++
 			}
 		}
+		// Unused offsets repeat the first, so that addHole can compare all
+		// four labels without a loop.
+		for k := e.n; k < 4; k++ {
+			e.off[k] = e.off[0]
+		}
 	}
 }
 
@@ -1083,11 +1088,7 @@ func (w *worker) addHole(px []uint64, lab []int32) {
 			}
 			q := int32(uint32(xy))
 			r := rootAt(lab, parent, q+e.off[0])
-			one := true
-			for k := int32(1); k < e.n; k++ {
-				one = one && lab[q+e.off[k&3]] == r
-			}
-			if !one {
+			if (lab[q+e.off[1]]^r)|(lab[q+e.off[2]]^r)|(lab[q+e.off[3]]^r) != 0 {
 				break
 			}
 			if r != outside {
