@@ -57,7 +57,9 @@ type worker struct {
 	hist [256]int
 	// histTop is the histogram of the top H/2 rows alone (sortPixels).
 	histTop [256]int32
-	start   [257]int32
+	// rowMasks holds the neighbour masks of two rows (sortPixels).
+	rowMasks []byte
+	start    [257]int32
 	// Each pixel, by value: its padded index, its fgMask<<32 and
 	// holeMask<<40, and x<<48, so that the passes read their masks without
 	// a look-up.
@@ -181,6 +183,29 @@ func nbMasks(pu []uint8, i, pw int) (c, fg, ho uint64) {
 	ho = swarGE(c, n)>>7 | swarGE(c, we)>>6 |
 		(swarGE(e, c)^h)>>5 | (swarGE(s, c)^h)>>4
 	return c, fg, ho
+}
+
+// padSlack is the zero bytes kept after the padded quantized map, for
+// the whole-word loads of nbMasks and nbMasksRow.
+const padSlack = 64
+
+// nbMasksRow writes into fg[:n] and ho[:n] the masks (nbMasks) of the n
+// pixels from padded index i on, with a vector kernel where there is one.
+// fg and ho hold n rounded up to 32 bytes.
+func nbMasksRow(pu []uint8, i, pw, n int, fg, ho []byte) {
+	n32 := (n + 31) &^ 31
+	if i-pw-1 < 0 || i+pw+n32+1 > len(pu) || len(fg) < n32 || len(ho) < n32 {
+		panic("wsol: mask row out of bounds (internal error)")
+	}
+	if nbMasksRowFast(pu, i, pw, n, fg, ho) {
+		return
+	}
+	le := binary.LittleEndian
+	for x := 0; x < n; x += 8 {
+		_, f, h := nbMasks(pu, i+x, pw)
+		le.PutUint64(fg[x:], f)
+		le.PutUint64(ho[x:], h)
+	}
 }
 
 // nbEntry is what the foreground pass needs of a packed 8-neighbourhood:
@@ -409,7 +434,7 @@ func (w *worker) sortPixels(m Map) {
 	np := (W+2)*(H+2) + 1
 	if cap(w.lab) < np {
 		w.lab = make([]int32, np)
-		w.pu8 = make([]uint8, np+16)
+		w.pu8 = make([]uint8, np+padSlack)
 	}
 	w.pw = W + 2
 	pw := w.pw
@@ -420,7 +445,7 @@ func (w *worker) sortPixels(m Map) {
 		acc += int32(w.hist[v])
 	}
 	w.start[256] = acc
-	pu := w.pu8[:np+16]
+	pu := w.pu8[:np+padSlack]
 	clear(pu)
 	for y := range H {
 		copy(pu[(y+1)*pw+1:], u8[y*W:(y+1)*W])
@@ -432,42 +457,42 @@ func (w *worker) sortPixels(m Map) {
 		bot[v] = w.start[v] + w.histTop[v]
 	}
 	byXY := w.byXY[:n]
+	n32 := (W + 31) &^ 31
+	if len(w.rowMasks) < 4*n32 {
+		w.rowMasks = make([]byte, 4*n32)
+	}
+	rm := w.rowMasks
+	fa, ha, fb, hb := rm[:n32], rm[n32:2*n32], rm[2*n32:3*n32], rm[3*n32:4*n32]
 	// E padding for the last pixel of a row, S padding for the last row.
 	const eBit, sBit = 4, 8
 	half := H / 2
 	for y := range H - half {
 		ra, rb := (y+1)*pw+1, (y+half+1)*pw+1
-		alone := y == half // the bottom half's extra row of an odd H
-		for x0 := 0; x0 < W; x0 += 8 {
-			cnt := min(8, W-x0)
-			var last uint64
-			if x0+8 >= W {
-				last = eBit << (8 * (cnt - 1))
+		nbMasksRow(pu, rb, pw, W, fb, hb)
+		hb[W-1] |= eBit
+		if y+half == H-1 {
+			for x := range W {
+				hb[x] |= sBit
 			}
-			var ca, fa, ha uint64
-			if !alone {
-				ca, fa, ha = nbMasks(pu, ra+x0, pw)
-				ha |= last
+		}
+		if y == half { // the bottom half's extra row of an odd H
+			for x := range W {
+				k := bot[pu[rb+x]]
+				bot[pu[rb+x]]++
+				byXY[k] = uint64(rb+x) | uint64(fb[x])<<32 | uint64(hb[x])<<40 | uint64(x)<<48
 			}
-			if y+half == H-1 {
-				last |= sBit * 0x0101010101010101
-			}
-			cb, fb, hb := nbMasks(pu, rb+x0, pw)
-			hb |= last
-			qa, qb := uint64(ra+x0), uint64(rb+x0)
-			for j := range uint64(cnt) {
-				x := (uint64(x0) + j) << 48
-				if !alone {
-					k := top[uint8(ca)]
-					top[uint8(ca)]++
-					byXY[k] = (qa + j) | (fa&0xff)<<32 | (ha&15)<<40 | x
-				}
-				k := bot[uint8(cb)]
-				bot[uint8(cb)]++
-				byXY[k] = (qb + j) | (fb&0xff)<<32 | (hb&15)<<40 | x
-				ca, fa, ha = ca>>8, fa>>8, ha>>8
-				cb, fb, hb = cb>>8, fb>>8, hb>>8
-			}
+			continue
+		}
+		nbMasksRow(pu, ra, pw, W, fa, ha)
+		ha[W-1] |= eBit
+		for x := range W {
+			ca, cb := pu[ra+x], pu[rb+x]
+			k := top[ca]
+			top[ca]++
+			byXY[k] = uint64(ra+x) | uint64(fa[x])<<32 | uint64(ha[x])<<40 | uint64(x)<<48
+			k = bot[cb]
+			bot[cb]++
+			byXY[k] = uint64(rb+x) | uint64(fb[x])<<32 | uint64(hb[x])<<40 | uint64(x)<<48
 		}
 	}
 	nx := 256
