@@ -59,7 +59,9 @@ type worker struct {
 	histTop [256]int32
 	// rowMasks holds the neighbour masks of two rows (sortPixels).
 	rowMasks []byte
-	start    [257]int32
+	// bins holds the PxAP bin of every pixel (scanVec).
+	bins  []uint16
+	start [257]int32
 	// Each pixel, by value: its padded index, its fgMask<<32 and
 	// holeMask<<40, and x<<48, so that the passes read their masks without
 	// a look-up.
@@ -305,6 +307,9 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 		w.parent = make([]int32, n+1)
 		w.nodes = make([]node, n+1)
 	}
+	if w.scanVec(m, mask) {
+		return false, math.NaN()
+	}
 	u8 := w.u8[:n]
 	pix := m.Pix[:n]
 	var h [2][256]int32
@@ -422,6 +427,98 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 		w.hist[v] = int(h[0][v] + h[1][v])
 	}
 	return false, bad
+}
+
+// scanVec does what scan does for a map whose scores are all in [0, 1],
+// with a vector kernel converting them (scanFast), and reports whether it
+// did: false, with nothing written that scan does not rewrite, where no
+// kernel runs, the grid has too many bins, or a score is NaN or outside
+// [0, 1].
+func (w *worker) scanVec(m Map, mask *Mask) bool {
+	n := len(m.Pix)
+	nb := len(w.edges) - 1
+	var bins []uint16
+	if mask != nil {
+		if nb > math.MaxUint16 {
+			return false
+		}
+		if cap(w.bins) < n {
+			w.bins = make([]uint16, n)
+		}
+		bins = w.bins[:n]
+	}
+	u8 := w.u8[:n]
+	if !scanFast(m.Pix[:n], u8, bins, w.inv, w.cfg.Interval, nb-3) {
+		return false
+	}
+	var h [2][256]int32
+	split := m.H / 2 * m.W
+	if mask == nil {
+		for i := range split {
+			h[0][u8[i]]++
+			h[1][u8[i+split]]++
+		}
+	} else {
+		if len(w.px[0]) != nb {
+			for k := range w.px {
+				w.px[k] = make([]int32, nb)
+			}
+		}
+		for k := range w.px {
+			clear(w.px[k])
+		}
+		px0, px1, px2, px3 := w.px[0], w.px[1], w.px[2], w.px[3]
+		lab := mask.Pix[:n]
+		for i := range split {
+			h[0][u8[i]]++
+			h[1][u8[i+split]]++
+			switch lab[i] {
+			case MaskBackground:
+				px0[bins[i]]++
+			case MaskForeground:
+				px1[bins[i]]++
+			}
+			switch lab[i+split] {
+			case MaskBackground:
+				px2[bins[i+split]]++
+			case MaskForeground:
+				px3[bins[i+split]]++
+			}
+		}
+		for i := 2 * split; i < n; i++ {
+			switch lab[i] {
+			case MaskBackground:
+				px2[bins[i]]++
+			case MaskForeground:
+				px3[bins[i]]++
+			}
+		}
+	}
+	for i := 2 * split; i < n; i++ {
+		h[1][u8[i]]++
+	}
+	w.histTop = h[0]
+	for v := range w.hist {
+		w.hist[v] = int(h[0][v] + h[1][v])
+	}
+	return true
+}
+
+// binOf returns the PxAP bin of a score s in [0, 1] over the edges k*step
+// (k <= top), then 1: the largest k with k*step <= s, and top+1 for s = 1.
+// inv is 1/step. It is the bin of scan's edges, computed without them.
+func binOf(s, inv, step float64, top int) int {
+	if s >= 1 {
+		return top + 1
+	}
+	k := min(int(s*inv), top)
+	for k < top && float64(k+1)*step <= s {
+		k++
+	}
+	for k > 0 && float64(k)*step > s {
+		k--
+	}
+	return k
 }
 
 // sortPixels pads the quantized map and buckets its pixels by value,

@@ -113,3 +113,82 @@ loop:
 
 	VZEROUPPER
 	RET
+
+// func scanAVX2(pix *float64, n int, u8 *byte, bins *uint16, inv, step, top, one float64) bool
+//
+// For 4 scores at a time (n a multiple of 4): false at once if one is NaN
+// or outside [0, 1]; else u8 gets trunc(s*255) and, with bins non-nil,
+// bins gets the PxAP bin: k = min(trunc(s*inv), top), moved up one if
+// (k+1)*step <= s and down one if k*step > s (the edges are k*step, so
+// this is the largest k with edge k <= s), and one for s = 1.
+TEXT ·scanAVX2(SB), NOSPLIT, $0-65
+	MOVQ pix+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ u8+16(FP), DI
+	MOVQ bins+24(FP), R9
+	VBROADCASTSD inv+32(FP), Y10
+	VBROADCASTSD step+40(FP), Y11
+	VBROADCASTSD top+48(FP), Y12
+	VBROADCASTSD one+56(FP), Y13
+	MOVQ $0x3FF0000000000000, AX // 1.0
+	MOVQ AX, X15
+	VBROADCASTSD X15, Y15
+	MOVQ $0x406FE00000000000, AX // 255.0
+	MOVQ AX, X9
+	VBROADCASTSD X9, Y9
+	VXORPD Y14, Y14, Y14
+	TESTQ CX, CX
+	JLE done
+
+loop:
+	VMOVUPD (SI), Y0
+	VCMPPD $0x1D, Y14, Y0, Y1 // s >= 0 (false for NaN)
+	VCMPPD $0x12, Y15, Y0, Y2 // s <= 1
+	VANDPD Y1, Y2, Y1
+	VMOVMSKPD Y1, AX
+	CMPQ AX, $15
+	JNE bad
+
+	VMULPD Y9, Y0, Y3
+	VCVTTPD2DQY Y3, X3
+	VPACKUSDW X3, X3, X3
+	VPACKUSWB X3, X3, X3
+	MOVQ X3, AX
+	MOVL AX, (DI)
+
+	TESTQ R9, R9
+	JZ next
+	VMULPD Y10, Y0, Y4
+	VROUNDPD $3, Y4, Y4
+	VMINPD Y12, Y4, Y4
+	VADDPD Y15, Y4, Y5
+	VMULPD Y11, Y5, Y6
+	VCMPPD $0x12, Y0, Y6, Y6 // (k+1)*step <= s
+	VANDPD Y15, Y6, Y6
+	VADDPD Y6, Y4, Y4
+	VMULPD Y11, Y4, Y6
+	VCMPPD $0x1E, Y0, Y6, Y6 // k*step > s
+	VANDPD Y15, Y6, Y6
+	VSUBPD Y6, Y4, Y4
+	VCMPPD $0x1D, Y15, Y0, Y6 // s >= 1
+	VBLENDVPD Y6, Y13, Y4, Y4
+	VCVTTPD2DQY Y4, X4
+	VPACKUSDW X4, X4, X4
+	MOVQ X4, (R9)
+	ADDQ $8, R9
+
+next:
+	ADDQ $32, SI
+	ADDQ $4, DI
+	SUBQ $4, CX
+	JGT loop
+
+done:
+	VZEROUPPER
+	MOVB $1, ret+64(FP)
+	RET
+
+bad:
+	VZEROUPPER
+	MOVB $0, ret+64(FP)
+	RET
