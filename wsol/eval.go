@@ -1063,7 +1063,12 @@ func (w *worker) addFg(px []uint64, lab []int32) int32 {
 	var e4 int32
 	for i := 0; i < len(px); i++ {
 		// The common pixel, whose foreground neighbours are all in one
-		// group, in a loop without calls.
+		// group, in assembly where there is a kernel, else in a loop
+		// without calls.
+		if n, d := addFgKernel(px[i:], lab, parent, nodes, tab); n > 0 {
+			i += n
+			e4 += d
+		}
 		for ; i < len(px); i++ {
 			xy := px[i]
 			e := &tab[uint8(xy>>32)]

@@ -4,9 +4,13 @@ package wsol
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 says whether nbMasksRow uses the AVX2 kernel; tests turn it off
-// to check the portable code.
-var useAVX2 = cpu.X86.HasAVX2
+// useAVX2 says whether nbMasksRow and scanFast use their AVX2 kernels,
+// and useKernels whether the foreground pass uses its (plain amd64)
+// assembly; tests turn them off to check the portable code.
+var (
+	useAVX2    = cpu.X86.HasAVX2
+	useKernels = true
+)
 
 // nbMasksRowAVX2 writes the masks of nbMasks for the pixels at p, p+1, …,
 // 32 at a time until n are done, into fg and ho: p points into a padded
@@ -61,4 +65,22 @@ func scanFast(pix []float64, u8 []uint8, bins []uint16, inv, step float64, top i
 		}
 	}
 	return true
+}
+
+// addFgFast is the common case of worker.addFg in assembly: it adds the
+// pixels of px, in order, while each has one group of foreground
+// neighbours, and returns how many it added and the change of 4×(Euler
+// number). Every index it follows is one the passes wrote: a padded
+// interior pixel plus a neighbour offset, or a label below worker.nl.
+//
+//go:noescape
+func addFgFast(px *uint64, n int, lab, parent *int32, nodes *node, tab *nbEntry) (done int, e4 int32)
+
+// addFgKernel runs addFgFast on px and reports what it added (see
+// addFgFast).
+func addFgKernel(px []uint64, lab, parent []int32, nodes []node, tab *[256]nbEntry) (int, int32) {
+	if len(px) == 0 || !useKernels {
+		return 0, 0
+	}
+	return addFgFast(&px[0], len(px), &lab[0], &parent[0], &nodes[0], &tab[0])
 }

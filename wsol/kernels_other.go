@@ -9,3 +9,8 @@ func nbMasksRowFast(pu []uint8, i, pw, n int, fg, ho []byte) bool { return false
 func scanFast(pix []float64, u8 []uint8, bins []uint16, inv, step float64, top int) bool {
 	return false
 }
+
+// addFgKernel reports that no assembly kernel exists on this platform.
+func addFgKernel(px []uint64, lab, parent []int32, nodes []node, tab *[256]nbEntry) (int, int32) {
+	return 0, 0
+}

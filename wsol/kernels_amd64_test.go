@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 // TestMasksAVX2 checks the AVX2 mask kernel against the portable code on
@@ -39,13 +41,6 @@ func TestMasksAVX2(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestMasksPortable runs TestMasks on the portable mask code.
-func TestMasksPortable(t *testing.T) {
-	defer func(v bool) { useAVX2 = v }(useAVX2)
-	useAVX2 = false
-	TestMasks(t)
 }
 
 // TestScanAVX2 checks the AVX2 score kernel: uint8 values, and PxAP bins
@@ -93,13 +88,27 @@ func TestScanAVX2(t *testing.T) {
 	}
 }
 
-// TestScanPortable runs the metric tests that go through scan without the
-// AVX2 kernel.
-func TestScanPortable(t *testing.T) {
-	defer func(v bool) { useAVX2 = v }(useAVX2)
-	useAVX2 = false
+// TestPortable runs the tests that go through the kernels with the
+// portable code instead.
+func TestPortable(t *testing.T) {
+	defer func(a, k bool) { useAVX2, useKernels = a, k }(useAVX2, useKernels)
+	useAVX2, useKernels = false, false
+	t.Run("Masks", TestMasks)
 	t.Run("NaNMaps", TestNaNMaps)
 	t.Run("PxAPReference", TestPxAPReference)
 	t.Run("FastMatchesOracle", TestFastMatchesOracle)
 	t.Run("FastMatchesOracleCAM", TestFastMatchesOracleCAM)
+}
+
+// TestKernelLayouts checks the struct layouts that addFgFast reads.
+func TestKernelLayouts(t *testing.T) {
+	var n node
+	var e nbEntry
+	got := []uintptr{unsafe.Sizeof(n), unsafe.Offsetof(n.x0), unsafe.Offsetof(n.x1),
+		unsafe.Offsetof(n.q0), unsafe.Offsetof(n.q1), unsafe.Offsetof(n.dirty),
+		unsafe.Sizeof(e), unsafe.Offsetof(e.off), unsafe.Offsetof(e.n), unsafe.Offsetof(e.e4)}
+	want := []uintptr{32, 4, 8, 12, 16, 20, 24, 0, 16, 20}
+	if !slices.Equal(got, want) {
+		t.Errorf("node and nbEntry sizes and offsets %v, addFgFast assumes %v", got, want)
+	}
 }

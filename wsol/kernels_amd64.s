@@ -192,3 +192,95 @@ bad:
 	VZEROUPPER
 	MOVB $0, ret+64(FP)
 	RET
+
+// func addFgFast(px *uint64, n int, lab, parent *int32, nodes *node, tab *nbEntry) (done int, e4 int32)
+//
+// The common case of worker.addFg, pixel by pixel until one is not
+// common: for an entry xy of byXY (padded index q in bits 0-31, fgMask in
+// 32-39, x in 48-63) whose neighbour entry has one group, the pixel joins
+// the set of the group's representative (find with path halving, the
+// neighbour's label refreshed to the root), grows that set's box and gets
+// its label. done is the number of pixels added, e4 the change of
+// 4×(Euler number). Layouts: nbEntry {off [4]int32; n, e4 int32} (24
+// bytes); node {pos, x0, x1, q0, q1 int32; dirty bool; iou float64} (32
+// bytes); TestKernelLayouts checks them.
+TEXT ·addFgFast(SB), NOSPLIT, $0-60
+	MOVQ px+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ lab+16(FP), DI
+	MOVQ parent+24(FP), R8
+	MOVQ nodes+32(FP), R9
+	MOVQ tab+40(FP), R10
+	XORQ R11, R11 // i
+	XORL R12, R12 // e4
+
+fgloop:
+	CMPQ R11, CX
+	JGE fgdone
+	MOVQ (SI)(R11*8), AX // xy
+	MOVQ AX, BX
+	SHRQ $32, BX
+	MOVBQZX BX, BX
+	LEAQ (BX)(BX*2), BX
+	LEAQ (R10)(BX*8), BX // &tab[fgMask]
+	CMPL 16(BX), $1
+	JNE fgdone
+	ADDL 20(BX), R12
+	MOVL AX, DX          // q
+	MOVLQSX (BX), R13
+	ADDQ DX, R13         // nb = q + off[0]
+	MOVL (DI)(R13*4), R15 // r = lab[nb]
+
+fgfind:
+	MOVL (R8)(R15*4), BX // p = parent[r]
+	CMPL BX, R15
+	JEQ fgfound
+	MOVL (R8)(BX*4), R14 // g = parent[p]
+	MOVL R14, (R8)(R15*4)
+	MOVL R14, R15
+	JMP fgfind
+
+fgfound:
+	MOVL R15, (DI)(R13*4) // lab[nb] = r
+	MOVQ R15, BX
+	SHLQ $5, BX
+	ADDQ R9, BX          // &nodes[r]
+	SHRQ $48, AX         // x
+	CMPL AX, 4(BX)
+	JLT fggrow
+	CMPL AX, 8(BX)
+	JGT fggrow
+	CMPL DX, 12(BX)
+	JLT fggrow
+	CMPL DX, 16(BX)
+	JGT fggrow
+
+fgstore:
+	MOVL R15, (DI)(DX*4) // lab[q] = r
+	INCQ R11
+	JMP fgloop
+
+fggrow:
+	MOVL 4(BX), R13
+	CMPL AX, R13
+	CMOVLLT AX, R13
+	MOVL R13, 4(BX)
+	MOVL 8(BX), R13
+	CMPL AX, R13
+	CMOVLGT AX, R13
+	MOVL R13, 8(BX)
+	MOVL 12(BX), R13
+	CMPL DX, R13
+	CMOVLLT DX, R13
+	MOVL R13, 12(BX)
+	MOVL 16(BX), R13
+	CMPL DX, R13
+	CMOVLGT DX, R13
+	MOVL R13, 16(BX)
+	MOVB $1, 20(BX)
+	JMP fgstore
+
+fgdone:
+	MOVQ R11, done+48(FP)
+	MOVL R12, e4+56(FP)
+	RET
