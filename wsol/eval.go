@@ -109,9 +109,12 @@ type worker struct {
 	holesSeen [257]int32
 	noSkip    bool
 
-	// px holds the PxAP histograms of one image, by pixel parity<<1 |
-	// label (MaskBackground 0, MaskForeground 1), over the bins of edges.
-	px [4][]int32
+	// px holds the PxAP histograms of one image over the bins of edges,
+	// nb = len(edges)-1 bins each, by stream (the top or the bottom half of
+	// the map, see scan) and label: at (stream*3 + min(label, 2))*nb, so
+	// that MaskBackground and MaskForeground have their rows and every
+	// other label falls in a third, ignored one without a branch.
+	px []int32
 
 	fgIoU   [257]float64
 	holeIoU [257]float64
@@ -273,9 +276,10 @@ func (w *worker) add(st *Stats, s *Sample) error {
 	}
 	if s.Mask != nil && w.cfg.has(PxAP) {
 		st.MaskImages++
-		for k := range st.FgHist {
-			st.BgHist[k] += int64(w.px[0][k] + w.px[2][k])
-			st.FgHist[k] += int64(w.px[1][k] + w.px[3][k])
+		nb := len(st.FgHist)
+		for k := range nb {
+			st.BgHist[k] += int64(w.px[k] + w.px[3*nb+k])
+			st.FgHist[k] += int64(w.px[nb+k] + w.px[4*nb+k])
 		}
 	}
 	return nil
@@ -339,14 +343,7 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 		}
 	} else {
 		nb := len(w.edges) - 1
-		if len(w.px[0]) != nb {
-			for k := range w.px {
-				w.px[k] = make([]int32, nb)
-			}
-		}
-		for k := range w.px {
-			clear(w.px[k])
-		}
+		px := w.pxRows(nb)
 		e, inv, top := w.edges, w.inv, nb-3
 		// bin returns the histogram bin of a score in [0, 1]: the largest k
 		// with e[k] <= s, from a first guess (e[0] = 0 <= s < e[nb-2] = 1
@@ -364,9 +361,8 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 			}
 			return k
 		}
-		// Indexed by stream<<1 | label: MaskBackground is 0 and
-		// MaskForeground 1.
-		px0, px1, px2, px3 := w.px[0], w.px[1], w.px[2], w.px[3]
+		// By stream and label (see worker.px).
+		px0, px1, px2, px3 := px[:nb], px[nb:2*nb], px[3*nb:4*nb], px[4*nb:5*nb]
 		lab := mask.Pix[:n]
 		for i := range split {
 			s0, s1 := pix[i], pix[i+split]
@@ -459,39 +455,16 @@ func (w *worker) scanVec(m Map, mask *Mask) bool {
 			h[1][u8[i+split]]++
 		}
 	} else {
-		if len(w.px[0]) != nb {
-			for k := range w.px {
-				w.px[k] = make([]int32, nb)
-			}
-		}
-		for k := range w.px {
-			clear(w.px[k])
-		}
-		px0, px1, px2, px3 := w.px[0], w.px[1], w.px[2], w.px[3]
+		px := w.pxRows(nb)
 		lab := mask.Pix[:n]
 		for i := range split {
 			h[0][u8[i]]++
 			h[1][u8[i+split]]++
-			switch lab[i] {
-			case MaskBackground:
-				px0[bins[i]]++
-			case MaskForeground:
-				px1[bins[i]]++
-			}
-			switch lab[i+split] {
-			case MaskBackground:
-				px2[bins[i+split]]++
-			case MaskForeground:
-				px3[bins[i+split]]++
-			}
+			px[int(min(lab[i], 2))*nb+int(bins[i])]++
+			px[(3+int(min(lab[i+split], 2)))*nb+int(bins[i+split])]++
 		}
 		for i := 2 * split; i < n; i++ {
-			switch lab[i] {
-			case MaskBackground:
-				px2[bins[i]]++
-			case MaskForeground:
-				px3[bins[i]]++
-			}
+			px[(3+int(min(lab[i], 2)))*nb+int(bins[i])]++
 		}
 	}
 	for i := 2 * split; i < n; i++ {
@@ -502,6 +475,15 @@ func (w *worker) scanVec(m Map, mask *Mask) bool {
 		w.hist[v] = int(h[0][v] + h[1][v])
 	}
 	return true
+}
+
+// pxRows returns w.px cleared, for nb bins (see worker).
+func (w *worker) pxRows(nb int) []int32 {
+	if len(w.px) != 6*nb {
+		w.px = make([]int32, 6*nb)
+	}
+	clear(w.px)
+	return w.px
 }
 
 // binOf returns the PxAP bin of a score s in [0, 1] over the edges k*step
