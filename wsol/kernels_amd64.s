@@ -230,18 +230,20 @@ fgloop:
 	MOVLQSX (BX), R13
 	ADDQ DX, R13         // nb = q + off[0]
 	MOVL (DI)(R13*4), R15 // r = lab[nb]
-
-fgfind:
 	MOVL (R8)(R15*4), BX // p = parent[r]
 	CMPL BX, R15
-	JEQ fgfound
+	JEQ fgroot           // lab[nb] is a root already: nothing to refresh
+
+fgfind:
 	MOVL (R8)(BX*4), R14 // g = parent[p]
 	MOVL R14, (R8)(R15*4)
 	MOVL R14, R15
-	JMP fgfind
-
-fgfound:
+	MOVL (R8)(R15*4), BX // p = parent[r]
+	CMPL BX, R15
+	JNE fgfind
 	MOVL R15, (DI)(R13*4) // lab[nb] = r
+
+fgroot:
 	MOVQ R15, BX
 	SHLQ $5, BX
 	ADDQ R9, BX          // &nodes[r]
