@@ -221,6 +221,7 @@ type nbEntry struct {
 	off [4]int32
 	n   int32
 	e4  int32
+	_   [2]int32 // 32 bytes, so that addFgFast finds an entry by a shift
 }
 
 // maxSide bounds a map's width and height (pixel indices are int32 and

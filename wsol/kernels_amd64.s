@@ -201,8 +201,8 @@ bad:
 // the set of the group's representative (find with path halving, the
 // neighbour's label refreshed to the root), grows that set's box and gets
 // its label. done is the number of pixels added, e4 the change of
-// 4×(Euler number). Layouts: nbEntry {off [4]int32; n, e4 int32} (24
-// bytes); node {pos, x0, x1, q0, q1 int32; dirty bool; iou float64} (32
+// 4×(Euler number). Layouts: nbEntry {off [4]int32; n, e4 int32; 8 bytes
+// of padding} (32 bytes); node {pos, x0, x1, q0, q1 int32; dirty bool; iou float64} (32
 // bytes); TestKernelLayouts checks them.
 TEXT ·addFgFast(SB), NOSPLIT, $0-60
 	MOVQ px+0(FP), SI
@@ -213,16 +213,15 @@ TEXT ·addFgFast(SB), NOSPLIT, $0-60
 	MOVQ tab+40(FP), R10
 	XORQ R11, R11 // i
 	XORL R12, R12 // e4
+	TESTQ CX, CX
+	JLE fgdone
 
 fgloop:
-	CMPQ R11, CX
-	JGE fgdone
 	MOVQ (SI)(R11*8), AX // xy
 	MOVQ AX, BX
-	SHRQ $32, BX
-	MOVBQZX BX, BX
-	LEAQ (BX)(BX*2), BX
-	LEAQ (R10)(BX*8), BX // &tab[fgMask]
+	SHRQ $27, BX
+	ANDL $0x1FE0, BX     // fgMask * 32
+	ADDQ R10, BX         // &tab[fgMask]
 	CMPL 16(BX), $1
 	JNE fgdone
 	ADDL 20(BX), R12
@@ -260,7 +259,9 @@ fgroot:
 fgstore:
 	MOVL R15, (DI)(DX*4) // lab[q] = r
 	INCQ R11
-	JMP fgloop
+	CMPQ R11, CX
+	JLT fgloop
+	JMP fgdone
 
 fggrow:
 	MOVL 4(BX), R13
