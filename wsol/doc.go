@@ -88,6 +88,11 @@
 // (testdata/opencv_golden.json). go test -bench 'Score$|Evaluate' times
 // it, and testdata/refbench.py times the reference on like maps.
 //
+// On amd64 the neighbour masks and the conversion of scores to uint8
+// values and PxAP bins use AVX2 where the CPU has it, and the common step
+// of the foreground pass runs in assembly; elsewhere, or with the purego
+// build tag, portable Go does the same work, and the tests run both.
+//
 // # Shards
 //
 // Stats are integer sufficient statistics (per-threshold correct counts
