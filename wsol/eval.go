@@ -1196,10 +1196,17 @@ func (w *worker) addHole(px []uint64, lab []int32) {
 			if e.n == 0 {
 				break
 			}
+			// The added neighbours' labels are compared as they are (equal
+			// labels are one set), before the find.
 			q := int32(uint32(xy))
-			r := rootAt(lab, parent, q+e.off[0])
-			if (lab[q+e.off[1]]^r)|(lab[q+e.off[2]]^r)|(lab[q+e.off[3]]^r) != 0 {
+			nb := q + e.off[0]
+			l := lab[nb]
+			if (lab[q+e.off[1]]^l)|(lab[q+e.off[2]]^l)|(lab[q+e.off[3]]^l) != 0 {
 				break
+			}
+			r := find(parent, l)
+			if r != l {
+				lab[nb] = r
 			}
 			if r != outside {
 				nodes[r].grow(q, int32(xy>>48))
