@@ -1189,7 +1189,9 @@ func (w *worker) addHole(px []uint64, lab []int32) {
 	parent, nodes, tab := w.parent, w.nodes, &w.holeNb
 	for i := 0; i < len(px); i++ {
 		// The common pixel, whose added neighbours are all in one set
-		// already, in a loop without calls.
+		// already, in assembly where there is a kernel, else in a loop
+		// without calls.
+		i += addHoleKernel(px[i:], lab, parent, nodes, tab)
 		for ; i < len(px); i++ {
 			xy := px[i]
 			e := &tab[xy>>40&15]

@@ -84,3 +84,20 @@ func addFgKernel(px []uint64, lab, parent []int32, nodes []node, tab *[256]nbEnt
 	}
 	return addFgFast(&px[0], len(px), &lab[0], &parent[0], &nodes[0], &tab[0])
 }
+
+// addHoleFast is the common case of worker.addHole in assembly: it adds
+// the pixels of px, in order, while each has added edge neighbours that
+// all carry one label, and returns how many it added. Its indices are
+// those of addFgFast.
+//
+//go:noescape
+func addHoleFast(px *uint64, n int, lab, parent *int32, nodes *node, tab *nbEntry) (done int)
+
+// addHoleKernel runs addHoleFast on px and returns how many pixels it
+// added.
+func addHoleKernel(px []uint64, lab, parent []int32, nodes []node, tab *[16]nbEntry) int {
+	if len(px) == 0 || !useKernels {
+		return 0
+	}
+	return addHoleFast(&px[0], len(px), &lab[0], &parent[0], &nodes[0], &tab[0])
+}

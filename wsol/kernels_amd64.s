@@ -287,3 +287,106 @@ fgdone:
 	MOVQ R11, done+48(FP)
 	MOVL R12, e4+56(FP)
 	RET
+
+// func addHoleFast(px *uint64, n int, lab, parent *int32, nodes *node, tab *nbEntry) (done int)
+//
+// The common case of worker.addHole, pixel by pixel until one is not
+// common: for an entry xy of byXY (holeMask in bits 40-43) with at least
+// one added edge neighbour, all of them with one label (the unused offsets
+// of tab repeat the first), the pixel joins that label's set (find with
+// path halving, the label written back if it was not a root), grows the
+// set's box unless it is the outside (label 0) and gets its label.
+TEXT ·addHoleFast(SB), NOSPLIT, $0-56
+	MOVQ px+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ lab+16(FP), DI
+	MOVQ parent+24(FP), R8
+	MOVQ nodes+32(FP), R9
+	MOVQ tab+40(FP), R10
+	XORQ R11, R11 // i
+	TESTQ CX, CX
+	JLE hdone
+
+hloop:
+	MOVQ (SI)(R11*8), AX // xy
+	MOVQ AX, BX
+	SHRQ $35, BX
+	ANDL $0x1E0, BX      // holeMask * 32
+	ADDQ R10, BX         // &tab[holeMask]
+	CMPL 16(BX), $0
+	JEQ hdone
+	MOVL AX, DX          // q
+	MOVLQSX (BX), R13
+	ADDQ DX, R13         // nb = q + off[0]
+	MOVL (DI)(R13*4), R15 // l = lab[nb]
+	MOVLQSX 4(BX), R14
+	ADDQ DX, R14
+	CMPL (DI)(R14*4), R15
+	JNE hdone
+	MOVLQSX 8(BX), R14
+	ADDQ DX, R14
+	CMPL (DI)(R14*4), R15
+	JNE hdone
+	MOVLQSX 12(BX), R14
+	ADDQ DX, R14
+	CMPL (DI)(R14*4), R15
+	JNE hdone
+	MOVL (R8)(R15*4), BX // p = parent[l]
+	CMPL BX, R15
+	JEQ hroot
+
+hfind:
+	MOVL (R8)(BX*4), R14 // g = parent[p]
+	MOVL R14, (R8)(R15*4)
+	MOVL R14, R15
+	MOVL (R8)(R15*4), BX
+	CMPL BX, R15
+	JNE hfind
+	MOVL R15, (DI)(R13*4) // lab[nb] = r
+
+hroot:
+	TESTL R15, R15
+	JEQ hstore           // the outside's box is not kept
+	MOVQ R15, BX
+	SHLQ $5, BX
+	ADDQ R9, BX          // &nodes[r]
+	SHRQ $48, AX         // x
+	CMPL AX, 4(BX)
+	JLT hgrow
+	CMPL AX, 8(BX)
+	JGT hgrow
+	CMPL DX, 12(BX)
+	JLT hgrow
+	CMPL DX, 16(BX)
+	JGT hgrow
+
+hstore:
+	MOVL R15, (DI)(DX*4) // lab[q] = r
+	INCQ R11
+	CMPQ R11, CX
+	JLT hloop
+	JMP hdone
+
+hgrow:
+	MOVL 4(BX), R13
+	CMPL AX, R13
+	CMOVLLT AX, R13
+	MOVL R13, 4(BX)
+	MOVL 8(BX), R13
+	CMPL AX, R13
+	CMOVLGT AX, R13
+	MOVL R13, 8(BX)
+	MOVL 12(BX), R13
+	CMPL DX, R13
+	CMOVLLT DX, R13
+	MOVL R13, 12(BX)
+	MOVL 16(BX), R13
+	CMPL DX, R13
+	CMOVLGT DX, R13
+	MOVL R13, 16(BX)
+	MOVB $1, 20(BX)
+	JMP hstore
+
+hdone:
+	MOVQ R11, done+48(FP)
+	RET

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestMasksAVX2 checks the AVX2 mask kernel against the portable code on
@@ -110,5 +113,48 @@ func TestKernelLayouts(t *testing.T) {
 	want := []uintptr{32, 4, 8, 12, 16, 20, 32, 0, 16, 20}
 	if !slices.Equal(got, want) {
 		t.Errorf("node and nbEntry sizes and offsets %v, addFgFast assumes %v", got, want)
+	}
+}
+
+// TestKernelsMatchPortable scores maps larger than the fuzz targets reach
+// (every kind randomSample draws, odd and even sizes up to 224×224, with
+// masks) with and without the amd64 kernels, and wants the same
+// statistics.
+func TestKernelsMatchPortable(t *testing.T) {
+	defer func(a, k bool) { useAVX2, useKernels = a, k }(useAVX2, useKernels)
+	cfg, err := Config{Interval: 0.001}.norm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	var samples []Sample
+	for _, sz := range [][2]int{{3, 2}, {33, 17}, {64, 64}, {97, 130}, {130, 97}, {201, 3}} {
+		for range 6 {
+			samples = append(samples, randomSample(r, sz[0], sz[1]))
+		}
+	}
+	samples = append(samples, benchSamples(224)[:3]...)
+	for i := range samples {
+		s := &samples[i]
+		if s.Mask == nil {
+			s.Mask = &Mask{W: s.Map.W, H: s.Map.H, Pix: make([]uint8, len(s.Map.Pix))}
+			for k := range s.Mask.Pix {
+				s.Mask.Pix[k] = uint8(k * 7 % 3)
+			}
+		}
+	}
+	run := func(fast bool) Stats {
+		useAVX2, useKernels = fast && cpu.X86.HasAVX2, fast
+		st := newStats(cfg)
+		w := newWorker(cfg)
+		for i := range samples {
+			if err := w.add(&st, &samples[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return st
+	}
+	if want, got := run(false), run(true); !reflect.DeepEqual(want, got) {
+		t.Errorf("statistics with the kernels differ from the portable code's")
 	}
 }

@@ -14,3 +14,8 @@ func scanFast(pix []float64, u8 []uint8, bins []uint16, inv, step float64, top i
 func addFgKernel(px []uint64, lab, parent []int32, nodes []node, tab *[256]nbEntry) (int, int32) {
 	return 0, 0
 }
+
+// addHoleKernel reports that no assembly kernel exists on this platform.
+func addHoleKernel(px []uint64, lab, parent []int32, nodes []node, tab *[16]nbEntry) int {
+	return 0
+}
