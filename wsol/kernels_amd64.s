@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+// GROW_BOX widens the box of the node at BX (x0, x1, q0, q1 at 4, 8, 12,
+// 16; dirty at 20) to hold column AX and padded index DX; R13 is
+// clobbered.
+#define GROW_BOX \
+	MOVL 4(BX), R13; CMPL AX, R13; CMOVLLT AX, R13; MOVL R13, 4(BX) \
+	MOVL 8(BX), R13; CMPL AX, R13; CMOVLGT AX, R13; MOVL R13, 8(BX) \
+	MOVL 12(BX), R13; CMPL DX, R13; CMOVLLT DX, R13; MOVL R13, 12(BX) \
+	MOVL 16(BX), R13; CMPL DX, R13; CMOVLGT DX, R13; MOVL R13, 16(BX) \
+	MOVB $1, 20(BX)
+
 // func nbMasksRowAVX2(p *byte, pw, n int, fg, ho *byte)
 //
 // For 32 pixels at a time: c is the pixels, and each neighbour row is
@@ -264,23 +274,7 @@ fgstore:
 	JMP fgdone
 
 fggrow:
-	MOVL 4(BX), R13
-	CMPL AX, R13
-	CMOVLLT AX, R13
-	MOVL R13, 4(BX)
-	MOVL 8(BX), R13
-	CMPL AX, R13
-	CMOVLGT AX, R13
-	MOVL R13, 8(BX)
-	MOVL 12(BX), R13
-	CMPL DX, R13
-	CMOVLLT DX, R13
-	MOVL R13, 12(BX)
-	MOVL 16(BX), R13
-	CMPL DX, R13
-	CMOVLGT DX, R13
-	MOVL R13, 16(BX)
-	MOVB $1, 20(BX)
+	GROW_BOX
 	JMP fgstore
 
 fgdone:
@@ -368,23 +362,7 @@ hstore:
 	JMP hdone
 
 hgrow:
-	MOVL 4(BX), R13
-	CMPL AX, R13
-	CMOVLLT AX, R13
-	MOVL R13, 4(BX)
-	MOVL 8(BX), R13
-	CMPL AX, R13
-	CMOVLGT AX, R13
-	MOVL R13, 8(BX)
-	MOVL 12(BX), R13
-	CMPL DX, R13
-	CMOVLLT DX, R13
-	MOVL R13, 12(BX)
-	MOVL 16(BX), R13
-	CMPL DX, R13
-	CMOVLGT DX, R13
-	MOVL R13, 16(BX)
-	MOVB $1, 20(BX)
+	GROW_BOX
 	JMP hstore
 
 hdone:
