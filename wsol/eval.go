@@ -62,19 +62,19 @@ type worker struct {
 	// bins holds the PxAP bin of every pixel (scanVec).
 	bins  []uint16
 	start [257]int32
-	// Each pixel, by value: its padded index, its fgMask<<32 and
-	// holeMask<<40, and x<<48, so that the passes read their masks without
-	// a look-up.
+	// Each pixel, by value (raster order within a value): its padded
+	// index, its foreground neighbour mask<<32 and hole neighbour
+	// mask<<40 (nbMasks), and x<<48, so that the passes read their masks
+	// without a look-up.
 	byXY []uint64
 	next [256]int // smallest present value > thr, 256 if none
 
 	// Union-find over set labels. Over the map padded by one pixel
 	// (pw = W+2), lab holds the label a pixel got when it was added (its
 	// set's, or one merged into it since; refreshed to the root when read).
-	// fgMask and holeMask hold which neighbours of a pixel were added
-	// before it in either pass (see masks). parent and nodes are indexed
-	// by label, so the union-find and the set data stay small and compact.
-	// The hole pass reserves label 0 for the outside.
+	// parent and nodes are indexed by label, so the union-find and the set
+	// data stay small and compact. The hole pass reserves label 0 for the
+	// outside.
 	pw     int
 	lab    []int32
 	parent []int32
@@ -82,7 +82,8 @@ type worker struct {
 	nl     int32 // labels in use
 	live   []int32
 
-	// The padded quantized map (padding 0, plus slack for 8-byte loads);
+	// The padded quantized map (padding 0, plus padSlack bytes for whole-
+	// word loads);
 	// for MaxBoxAcc also its neighbour offsets, and per key the border
 	// start pixels (padded indices) of the outer borders (fgStart) and
 	// hole borders (holeStart) of {u8 >= key}.
@@ -136,7 +137,7 @@ func newWorker(cfg Config) *worker {
 	return w
 }
 
-// packedNb converts a packed 8-neighbourhood, as masks writes it (bits
+// packedNb converts a packed 8-neighbourhood, as nbMasks writes it (bits
 // 0-7: NW, SW, W, N, S, NE, SE, E), into a neighbour-bit mask (nbN...).
 func packedNb(p uint32) uint8 {
 	var nb uint8
@@ -158,9 +159,9 @@ func swarGE(a, b uint64) uint64 {
 	return (a&^b | ^(a^b)&d) & h
 }
 
-// nbMasks returns the 8 pixels of the padded quantized map pu from
-// padded index i on (a byte each, c) and, for each, which of its
-// neighbours the passes add before it: the foreground pass adds pixels by
+// nbMasks returns, for each of the 8 pixels of the padded quantized map pu
+// from padded index i on (a byte each), which of its neighbours the
+// passes add before it: the foreground pass adds pixels by
 // decreasing value, the hole pass by increasing value, both in raster
 // order within a value. fg gets all 8 neighbours as packedNb reads them;
 // ho the edge neighbours (bits 0-3: N, W, E, S). N and W padding is in ho
@@ -168,12 +169,12 @@ func swarGE(a, b uint64) uint64 {
 // puts in the outside from the start. (The padding, 0 in pu, counts as
 // added in the fg of pixels of value 0, which the foreground pass never
 // adds.)
-func nbMasks(pu []uint8, i, pw int) (c, fg, ho uint64) {
+func nbMasks(pu []uint8, i, pw int) (fg, ho uint64) {
 	const h = 0x8080808080808080
 	le := binary.LittleEndian
 	// The rows above, at and below the pixels, from one column left.
 	up, mid, dn := pu[i-pw-1:][:10], pu[i-1:][:10], pu[i+pw-1:][:10]
-	c = le.Uint64(mid[1:])
+	c := le.Uint64(mid[1:])
 	n, s := le.Uint64(up[1:]), le.Uint64(dn[1:])
 	we, e := le.Uint64(mid[0:]), le.Uint64(mid[2:])
 	// Earlier in raster order (NW, N, NE, W): added before if at least as
@@ -187,7 +188,7 @@ func nbMasks(pu []uint8, i, pw int) (c, fg, ho uint64) {
 		(swarGE(c, e) ^ h)
 	ho = swarGE(c, n)>>7 | swarGE(c, we)>>6 |
 		(swarGE(e, c)^h)>>5 | (swarGE(s, c)^h)>>4
-	return c, fg, ho
+	return fg, ho
 }
 
 // padSlack is the zero bytes kept after the padded quantized map, for
@@ -207,7 +208,7 @@ func nbMasksRow(pu []uint8, i, pw, n int, fg, ho []byte) {
 	}
 	le := binary.LittleEndian
 	for x := 0; x < n; x += 8 {
-		_, f, h := nbMasks(pu, i+x, pw)
+		f, h := nbMasks(pu, i+x, pw)
 		le.PutUint64(fg[x:], f)
 		le.PutUint64(ho[x:], h)
 	}
@@ -345,23 +346,9 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 	} else {
 		nb := len(w.edges) - 1
 		px := w.pxRows(nb)
-		e, inv, top := w.edges, w.inv, nb-3
-		// bin returns the histogram bin of a score in [0, 1]: the largest k
-		// with e[k] <= s, from a first guess (e[0] = 0 <= s < e[nb-2] = 1
-		// bound the corrections); 1 falls in [1, 2).
-		bin := func(s float64) int {
-			if s >= 1 {
-				return nb - 2
-			}
-			k := min(int(s*inv), top)
-			for e[k+1] <= s {
-				k++
-			}
-			for e[k] > s {
-				k--
-			}
-			return k
-		}
+		inv, step, top := w.inv, w.cfg.Interval, nb-3
+		// bin returns the histogram bin of a score in [0, 1] over edges.
+		bin := func(s float64) int { return binOf(s, inv, step, top) }
 		// By stream and label (see worker.px).
 		px0, px1, px2, px3 := px[:nb], px[nb:2*nb], px[3*nb:4*nb], px[4*nb:5*nb]
 		lab := mask.Pix[:n]

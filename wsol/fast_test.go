@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/cutmixcam/cutmix-cam/internal/resample"
@@ -273,6 +274,46 @@ func TestMasks(t *testing.T) {
 						t.Fatalf("%dx%d (%d,%d): holeMask = %04b, want %04b", W, H, x, y, got, hole)
 					}
 				}
+			}
+		}
+	}
+}
+
+// binGrids are the threshold grids the bin tests use.
+var binGrids = []float64{0.001, 0.01, 0.003, 0.1, 1.0 / 3, 0.7, 1, 0.0001}
+
+// binProbes returns the PxAP edges of grid step, the index of its last
+// tau, and scores in [0, 1] to bin: every edge up to 1, one ulp either
+// side of each, and 1000 random ones.
+func binProbes(r *rand.Rand, step float64) (edges []float64, top int, pix []float64) {
+	edges = append(Thresholds(step), 1, 2, 3)
+	top = len(edges) - 4
+	for _, e := range edges[:top+2] {
+		pix = append(pix, e, math.Nextafter(e, 0), math.Nextafter(e, 1))
+	}
+	for range 1000 {
+		pix = append(pix, r.Float64())
+	}
+	for i := range pix {
+		pix[i] = min(max(pix[i], 0), 1)
+	}
+	return edges, top, pix
+}
+
+// wantBin returns numpy.histogram's bin of s over edges: the largest k
+// with edges[k] <= s.
+func wantBin(edges []float64, s float64) int {
+	return sort.SearchFloat64s(edges, math.Nextafter(s, 2)) - 1
+}
+
+// TestBinOf checks binOf against a search of the edges for several grids.
+func TestBinOf(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, step := range binGrids {
+		edges, top, pix := binProbes(r, step)
+		for _, s := range pix {
+			if got, want := binOf(s, 1/step, step, top), wantBin(edges, s); got != want {
+				t.Fatalf("step %v: binOf(%v) = %d, want %d", step, s, got, want)
 			}
 		}
 	}
