@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func needRuntime(t *testing.T) {
+func needRuntime(t testing.TB) {
 	t.Helper()
 	if runtimeMissing != nil {
 		t.Skipf("%v; provision it with: go run ./cmd/cutmix-cam setup", runtimeMissing)
@@ -58,7 +58,7 @@ func cli(t *testing.T, args ...string) (string, string, exitCode) {
 }
 
 // inRoot makes the repository root the working directory for t.
-func inRoot(t *testing.T) {
+func inRoot(t testing.TB) {
 	t.Helper()
 	t.Chdir(filepath.Join("..", ".."))
 }

@@ -247,6 +247,26 @@ type modelSource struct {
 	bar     *progress
 }
 
+// openModelSource opens o's model and returns the source of its maps for
+// the images of d in shard, and a function that closes the model.
+func openModelSource(ctx context.Context, o *wsolOptions, d *wsol.Dataset, maskDir string, shard wsol.Shard, bar *progress) (*modelSource, func(), error) {
+	m, closeModel, err := o.g.openSingle(o.model, o.size)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := layerFlag(ctx, m, o.layer)
+	if err != nil {
+		closeModel()
+		return nil, nil, err
+	}
+	norm, _ := preprocess.ParseNorm(o.norm)
+	fit, _ := preprocess.ParseFit(o.resize)
+	c, h, w := m.InputShape()
+	return &modelSource{ctx: ctx, o: o, m: m, layer: l.Tensor, d: d, root: o.data, maskDir: maskDir,
+		cfg:   preprocess.Config{Width: w, Height: h, Channels: c, Fit: fit, Norm: norm},
+		order: shard.Indices(len(d.Items)), cache: map[int]wsol.Sample{}, bar: bar}, closeModel, nil
+}
+
 func (s *modelSource) Len() int { return len(s.d.Items) }
 
 // Sample returns item i, computing the maps of the batch of shard items
@@ -381,27 +401,18 @@ func runWSOL(ctx context.Context, o *wsolOptions) error {
 		bar = newProgress(o.g, "wsol", len(shard.Indices(len(d.Items))))
 		cfg.Progress = func(done, total int) { bar.add(1) }
 	} else {
-		m, closeModel, err := o.g.openSingle(o.model, o.size)
+		bar = newProgress(o.g, "wsol", len(shard.Indices(len(d.Items))))
+		ms, closeModel, err := openModelSource(ctx, o, d, maskDir, shard, bar)
 		if err != nil {
 			return err
 		}
 		defer closeModel()
-		l, err := layerFlag(ctx, m, o.layer)
-		if err != nil {
-			return err
-		}
-		norm, _ := preprocess.ParseNorm(o.norm)
-		fit, _ := preprocess.ParseFit(o.resize)
-		c, h, w := m.InputShape()
-		bar = newProgress(o.g, "wsol", len(shard.Indices(len(d.Items))))
-		src = &modelSource{ctx: ctx, o: o, m: m, layer: l.Tensor, d: d, root: o.data, maskDir: maskDir,
-			cfg:   preprocess.Config{Width: w, Height: h, Channels: c, Fit: fit, Norm: norm},
-			order: shard.Indices(len(d.Items)), cache: map[int]wsol.Sample{}, bar: bar}
+		src = ms
 		// Maps are computed in model batches, so score one image at a time
 		// in order; the scoring is cheap next to the model.
 		cfg.Workers = 1
-		rep.Model, rep.SHA256, rep.Method, rep.Layer = o.model, m.SHA256(), o.meth.Name(), l.Tensor
-		fingerprint += fmt.Sprintf(";model=%s;method=%s;layer=%s;norm=%s;resize=%s", m.SHA256(), o.meth.Name(), l.Tensor, o.norm, o.resize)
+		rep.Model, rep.SHA256, rep.Method, rep.Layer = o.model, ms.m.SHA256(), o.meth.Name(), ms.layer
+		fingerprint += fmt.Sprintf(";model=%s;method=%s;layer=%s;norm=%s;resize=%s", ms.m.SHA256(), o.meth.Name(), ms.layer, o.norm, o.resize)
 	}
 	acc, err := wsol.Run(ctx, cfg, src, shard)
 	bar.done()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"image"
@@ -169,4 +170,97 @@ func TestWSOLBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, errOut, tc.code, tc.text)
 		}
 	}
+}
+
+// BenchmarkWSOLModelMaps scores, on one goroutine, the CAMs of the fixture
+// CutMix model on the first 64 images of the committed evaluation set
+// (224×224 after the reference's resize, boxes and masks; MaxBoxAccV2 +
+// PxAP at grid 0.001): real maps, next to the synthetic ones of the wsol
+// package's benchmarks. Running the model is not timed.
+func BenchmarkWSOLModelMaps(b *testing.B) {
+	needRuntime(b)
+	inRoot(b)
+	ctx := context.Background()
+	var samples []wsol.Sample
+	g := &globalOptions{out: &bytes.Buffer{}, errOut: &bytes.Buffer{}, device: "cpu", quiet: true}
+	cmd := newWSOLCmd(g, func(o *wsolOptions) error {
+		d, maskDir, err := loadWSOLData(ctx, o.data)
+		if err != nil {
+			return err
+		}
+		n := min(64, len(d.Items))
+		src, closeModel, err := openModelSource(ctx, o, d, maskDir, wsol.Shard{Index: 0, Count: 1}, newProgress(g, "wsol", n))
+		if err != nil {
+			return err
+		}
+		defer closeModel()
+		for i := range n {
+			s, err := src.Sample(ctx, i)
+			if err != nil {
+				return err
+			}
+			samples = append(samples, s)
+		}
+		return nil
+	})
+	cmd.SetArgs([]string{"--norm", "unit", "--data", "testdata/fmnist-wsol", "testdata/models/fmnist_cutmix.onnx"})
+	cmd.SetOut(g.out)
+	cmd.SetErr(g.errOut)
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if dir := os.Getenv("CUTMIX_CAM_BENCH_MAPS"); dir != "" {
+		if err := writeBenchMaps(dir, samples); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := wsol.Config{Workers: 1, Metrics: []wsol.Metric{wsol.MaxBoxAccV2, wsol.PxAP}}
+	for b.Loop() {
+		if _, err := wsol.Evaluate(cfg, samples); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*len(samples)), "ms/image")
+}
+
+// writeBenchMaps writes samples for wsol/testdata/refbench.py --maps DIR:
+// maps.npy (N×H×W scores), masks.npy (N×H×W labels, 255 where an image has
+// no mask) and boxes.npy (one row per ground-truth box: image index and
+// the reference's inclusive x0, y0, x1, y1), all float64.
+func writeBenchMaps(dir string, samples []wsol.Sample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	w, h := samples[0].Map.W, samples[0].Map.H
+	maps := npy.Array{Shape: []int{len(samples), h, w}, DType: npy.Float64}
+	masks := npy.Array{Shape: []int{len(samples), h, w}, DType: npy.Float64}
+	boxes := npy.Array{Shape: []int{0, 5}, DType: npy.Float64}
+	for i, s := range samples {
+		maps.Data = append(maps.Data, s.Map.Pix...)
+		for k := range w * h {
+			v := float64(wsol.MaskIgnore)
+			if s.Mask != nil {
+				v = float64(s.Mask.Pix[k])
+			}
+			masks.Data = append(masks.Data, v)
+		}
+		for _, r := range s.Boxes {
+			boxes.Data = append(boxes.Data, float64(i), float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X-1), float64(r.Max.Y-1))
+			boxes.Shape[0]++
+		}
+	}
+	for name, a := range map[string]npy.Array{"maps.npy": maps, "masks.npy": masks, "boxes.npy": boxes} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := npy.Write(f, a); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,11 @@
 #
 #     /usr/bin/python3 wsol/testdata/refbench.py
 #
+# or, on the CAMs of the fixture CutMix model (written by the Go benchmark):
+#
+#     CUTMIX_CAM_BENCH_MAPS=DIR go test ./cmd/cutmix-cam -run XXX -bench WSOLModelMaps
+#     /usr/bin/python3 wsol/testdata/refbench.py --maps DIR
+#
 # Needs Debian's python3-opencv and python3-numpy. For every image it does
 # what the reference does: for each tau in np.arange(0, 1, 0.001),
 # cv2.threshold at int(tau * max), cv2.findContours (RETR_TREE,
@@ -21,6 +26,8 @@
 # the whole IoU matrix. "lean" keeps only the OpenCV calls and vectorises
 # the rest; it is the floor of any per-threshold Python + OpenCV loop.
 
+import os
+import sys
 import time
 
 import cv2
@@ -89,7 +96,7 @@ def iou(a, b):
     return inter / (area_a + area_b - inter)
 
 
-def as_reference(scoremap, gt, taus, deltas, correct, edges, mask, hists):
+def as_reference(scoremap, gts, taus, deltas, correct, edges, mask, hists):
     """One image, step by step as the reference's evaluators take it."""
     h, w = scoremap.shape
     u8 = np.expand_dims((scoremap * 255).astype(np.uint8), 2)
@@ -105,7 +112,7 @@ def as_reference(scoremap, gt, taus, deltas, correct, edges, mask, hists):
             continue
         per_tau.append(np.asarray(contour_boxes(contours, w, h)))
         counts.append(len(contours))
-    ious = iou(np.concatenate(per_tau, axis=0), [gt])
+    ious = iou(np.concatenate(per_tau, axis=0), gts)
     best, at = [], 0
     for k in counts:
         best.append(max(ious.max(1)[at:at + k]))
@@ -116,11 +123,11 @@ def as_reference(scoremap, gt, taus, deltas, correct, edges, mask, hists):
     hists[1] += np.histogram(scoremap[mask == 0], bins=edges)[0].astype(float)
 
 
-def lean(scoremap, gt, taus, deltas, correct, edges, mask, hists):
+def lean(scoremap, gts, taus, deltas, correct, edges, mask, hists):
     """One image with the same OpenCV calls and vectorised bookkeeping."""
     per_tau = boxes_per_threshold(scoremap, taus)
     counts = [len(b) for b in per_tau]
-    ious = iou(np.concatenate(per_tau, 0), [gt]).max(1)
+    ious = iou(np.concatenate(per_tau, 0), gts).max(1)
     best = np.maximum.reduceat(ious, np.cumsum([0] + counts[:-1]))
     for i, d in enumerate(deltas):
         correct[i] += best >= d / 100
@@ -128,32 +135,57 @@ def lean(scoremap, gt, taus, deltas, correct, edges, mask, hists):
     hists[1] += np.histogram(scoremap[mask == 0], bins=edges)[0]
 
 
-def main():
-    cv2.setNumThreads(1)
+def like_maps():
+    """The CAM-like maps, each with its box and a mask of the box."""
     rng = np.random.default_rng(0)
-    taus = np.arange(0, 1, GRID)
-    edges = list(taus) + [1.0, 2.0, 3.0]
     samples = []
     for scoremap, gt in (cam_like(rng) for _ in range(IMAGES)):
         mask = np.zeros((SIZE, SIZE), np.uint8)
         mask[gt[1]:gt[3] + 1, gt[0]:gt[2] + 1] = 1
         mask[0, :] = 255  # an ignored row
-        samples.append((scoremap, gt, mask))
+        samples.append((scoremap, [gt], mask))
+    return samples, "CAM-like maps"
+
+
+def saved_maps(d):
+    """The maps that BenchmarkWSOLModelMaps writes into d when
+    CUTMIX_CAM_BENCH_MAPS=d is set: maps.npy, masks.npy and boxes.npy."""
+    maps = np.load(os.path.join(d, "maps.npy"))
+    masks = np.load(os.path.join(d, "masks.npy")).astype(np.uint8)
+    boxes = np.load(os.path.join(d, "boxes.npy")).astype(int)
+    samples = []
+    for i, scoremap in enumerate(maps):
+        gts = [list(b[1:]) for b in boxes if b[0] == i]
+        samples.append((scoremap, gts, masks[i]))
+    return samples, "maps of " + d
+
+
+def main():
+    cv2.setNumThreads(1)
+    taus = np.arange(0, 1, GRID)
+    edges = list(taus) + [1.0, 2.0, 3.0]
+    if len(sys.argv) == 3 and sys.argv[1] == "--maps":
+        samples, what = saved_maps(sys.argv[2])
+    elif len(sys.argv) == 1:
+        samples, what = like_maps()
+    else:
+        raise SystemExit("usage: refbench.py [--maps DIR]")
+    n = len(samples)
     deltas = [30, 50, 70]
-    print("MaxBoxAccV2 + PxAP at grid %g, %dx%d, one thread, %d images:"
-          % (GRID, SIZE, SIZE, IMAGES))
+    print("MaxBoxAccV2 + PxAP at grid %g, %s, one thread, %d images:"
+          % (GRID, what, n))
     results = []
     for name, run in (("as the reference runs it", as_reference),
                       ("lean", lean)):
         correct = np.zeros((len(deltas), len(taus)))
         hists = [np.zeros(len(edges) - 1), np.zeros(len(edges) - 1)]
         wall0, cpu0 = time.time(), time.process_time()
-        for scoremap, gt, mask in samples:
-            run(scoremap, gt, taus, deltas, correct, edges, mask, hists)
+        for scoremap, gts, mask in samples:
+            run(scoremap, gts, taus, deltas, correct, edges, mask, hists)
         wall, cpu = time.time() - wall0, time.process_time() - cpu0
         results.append((correct, hists))
         print("  %-25s %.1f cpu-ms/image, %.1f wall-ms/image"
-              % (name + ":", cpu / IMAGES * 1000, wall / IMAGES * 1000))
+              % (name + ":", cpu / n * 1000, wall / n * 1000))
     (c0, h0), (c1, h1) = results
     if not (np.array_equal(c0, c1) and np.array_equal(h0[0], h1[0])
             and np.array_equal(h0[1], h1[1])):
