@@ -172,8 +172,8 @@ func TestWSOLBadInput(t *testing.T) {
 	}
 }
 
-// BenchmarkWSOLModelMaps scores, on one goroutine, the CAMs of the fixture
-// CutMix model on the first 64 images of the committed evaluation set
+// BenchmarkWSOLModelMaps scores, on one goroutine and on all cores, the
+// CAMs of the fixture CutMix model on the first 64 images of the committed evaluation set
 // (224×224 after the reference's resize, boxes and masks; MaxBoxAccV2 +
 // PxAP at grid 0.001): real maps, next to the synthetic ones of the wsol
 // package's benchmarks. Running the model is not timed.
@@ -214,13 +214,22 @@ func BenchmarkWSOLModelMaps(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cfg := wsol.Config{Workers: 1, Metrics: []wsol.Metric{wsol.MaxBoxAccV2, wsol.PxAP}}
-	for b.Loop() {
-		if _, err := wsol.Evaluate(cfg, samples); err != nil {
-			b.Fatal(err)
+	for _, workers := range []int{1, 0} {
+		name := "1worker"
+		if workers == 0 {
+			name = "allcores"
 		}
+		b.Run(name, func(b *testing.B) {
+			cfg := wsol.Config{Workers: workers, Metrics: []wsol.Metric{wsol.MaxBoxAccV2, wsol.PxAP}}
+			for b.Loop() {
+				if _, err := wsol.Evaluate(cfg, samples); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*len(samples)), "ms/image")
+			b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "images/s")
+		})
 	}
-	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N*len(samples)), "ms/image")
 }
 
 // writeBenchMaps writes samples for wsol/testdata/refbench.py --maps DIR:
