@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrMismatch reports statistics or partial results that cannot be merged:
@@ -226,7 +227,9 @@ func parallel(cfg Config, n int, get func(i int) (Sample, error), idx []int) (St
 	}
 	total := len(idx)
 	workers := max(1, min(cfg.Workers, total))
-	jobs := make(chan int)
+	// Workers claim the images in order from a shared counter, with no
+	// hand-over per image.
+	var next atomic.Int64
 	var (
 		mu    sync.Mutex
 		done  int
@@ -241,11 +244,12 @@ func parallel(cfg Config, n int, get func(i int) (Sample, error), idx []int) (St
 			defer wg.Done()
 			w := newWorker(cfg)
 			st := newStats(cfg)
-			for i := range jobs {
-				if failed() {
-					continue
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= total || failed() {
+					break
 				}
-				s, err := get(i)
+				s, err := get(idx[k])
 				if err == nil {
 					err = w.add(&st, &s)
 				}
@@ -266,13 +270,6 @@ func parallel(cfg Config, n int, get func(i int) (Sample, error), idx []int) (St
 			mu.Unlock()
 		}()
 	}
-	for _, i := range idx {
-		if failed() {
-			break
-		}
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	if first != nil {
 		return Stats{}, first
