@@ -153,7 +153,7 @@ func writeComparePartial(o *compareOptions, d *compareData, idx []int, evals []*
 			if pm.Faith == nil {
 				pm.Faith = map[string]partialFaith{}
 			}
-			pm.Faith[name] = partialFaith{Scores: fs.Scores, Overlays: fs.Overlays, Inputs: fs.Inputs}
+			pm.Faith[name] = partialFaith(fs)
 		}
 		p.Models = append(p.Models, pm)
 	}
