@@ -48,9 +48,10 @@ type Sample struct {
 type worker struct {
 	cfg  Config
 	taus []float64
-	// binning edges for PxAP: taus, then 1, 2, 3
-	edges []float64
-	inv   float64 // 1/Interval, a first guess of the bin
+	// nb is the number of PxAP bins: one per tau, then [1, 2) and [2, 3]
+	// (numpy.histogram over the edges taus, 1, 2, 3).
+	nb  int
+	inv float64 // 1/Interval, a first guess of the bin
 
 	zero []float64
 	u8   []uint8
@@ -59,8 +60,8 @@ type worker struct {
 	histTop [256]int32
 	// rowMasks holds the neighbour masks of two rows (sortPixels).
 	rowMasks []byte
-	// bins holds the PxAP bin of every pixel (scanVec).
-	bins  []uint16
+	// bins holds the PxAP bin of every pixel (scan).
+	bins  []int32
 	start [257]int32
 	// Each pixel, by value (raster order within a value): its padded
 	// index, its foreground neighbour mask<<32 and hole neighbour
@@ -110,8 +111,7 @@ type worker struct {
 	holesSeen [257]int32
 	noSkip    bool
 
-	// px holds the PxAP histograms of one image over the bins of edges,
-	// nb = len(edges)-1 bins each, by stream (the top or the bottom half of
+	// px holds the PxAP histograms of one image, nb bins each, by stream (the top or the bottom half of
 	// the map, see scan) and label: at (stream*3 + min(label, 2))*nb, so
 	// that MaskBackground and MaskForeground have their rows and every
 	// other label falls in a third, ignored one without a branch.
@@ -127,8 +127,7 @@ type worker struct {
 
 func newWorker(cfg Config) *worker {
 	taus := Thresholds(cfg.Interval)
-	edges := append(append([]float64(nil), taus...), 1, 2, 3)
-	w := &worker{cfg: cfg, taus: taus, edges: edges, inv: 1 / cfg.Interval}
+	w := &worker{cfg: cfg, taus: taus, nb: len(taus) + 2, inv: 1 / cfg.Interval}
 	euler, reps := eulerTable(), repTable()
 	for p := range 256 {
 		nb := packedNb(uint32(p))
@@ -300,11 +299,9 @@ func (w *worker) index(m Map) {
 func (w *worker) quantize(m Map) (nan bool, bad float64) { return w.scan(m, nil) }
 
 // scan does what quantize does and, with a non-nil mask of m's size, also
-// writes the PxAP histograms of the image into w.px (see worker): the
-// scores are read once. The top H/2 rows and the rest are read as two
-// interleaved streams with histograms of their own (the top one is kept
-// in w.histTop for sortPixels), so that neighbours with one value do not
-// wait on each other's count.
+// writes the PxAP histograms of the image into w.px (see worker). The
+// scores are converted once, to uint8 values and, with a mask, to PxAP
+// bins (by a vector kernel where there is one), and then counted.
 func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 	n := len(m.Pix)
 	if cap(w.u8) < n {
@@ -313,128 +310,60 @@ func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 		w.parent = make([]int32, n+1)
 		w.nodes = make([]node, n+1)
 	}
-	if w.scanVec(m, mask) {
-		return false, math.NaN()
-	}
-	u8 := w.u8[:n]
-	pix := m.Pix[:n]
-	var h [2][256]int32
-	split := m.H / 2 * m.W
-	// check looks at a pair of scores outside [0, 1): it reports a NaN, and
-	// notes a bad score (found in raster order at the end).
-	sawBad := false
-	check := func(a, b float64) bool {
-		if a != a || b != b {
-			return true
-		}
-		if !(a >= 0 && a <= 1 && b >= 0 && b <= 1) {
-			sawBad = true
-		}
-		return false
-	}
-	if mask == nil {
-		for i := range split {
-			s0, s1 := pix[i], pix[i+split]
-			if !(s0 >= 0 && s0 <= 1 && s1 >= 0 && s1 <= 1) && check(s0, s1) {
-				return true, math.NaN()
-			}
-			v0, v1 := uint8(s0*255), uint8(s1*255)
-			u8[i], u8[i+split] = v0, v1
-			h[0][v0]++
-			h[1][v1]++
-		}
-	} else {
-		nb := len(w.edges) - 1
-		px := w.pxRows(nb)
-		inv, step, top := w.inv, w.cfg.Interval, nb-3
-		// bin returns the histogram bin of a score in [0, 1] over edges.
-		bin := func(s float64) int { return binOf(s, inv, step, top) }
-		// By stream and label (see worker.px).
-		px0, px1, px2, px3 := px[:nb], px[nb:2*nb], px[3*nb:4*nb], px[4*nb:5*nb]
-		lab := mask.Pix[:n]
-		for i := range split {
-			s0, s1 := pix[i], pix[i+split]
-			if !(s0 >= 0 && s0 <= 1 && s1 >= 0 && s1 <= 1) {
-				if check(s0, s1) {
-					return true, math.NaN()
-				}
-				continue // the image is rejected; go on looking for a NaN
-			}
-			v0, v1 := uint8(s0*255), uint8(s1*255)
-			u8[i], u8[i+split] = v0, v1
-			h[0][v0]++
-			h[1][v1]++
-			switch lab[i] {
-			case MaskBackground:
-				px0[bin(s0)]++
-			case MaskForeground:
-				px1[bin(s0)]++
-			}
-			switch lab[i+split] {
-			case MaskBackground:
-				px2[bin(s1)]++
-			case MaskForeground:
-				px3[bin(s1)]++
-			}
-		}
-		for i := 2 * split; i < n; i++ {
-			if s := pix[i]; s >= 0 && s <= 1 {
-				switch lab[i] {
-				case MaskBackground:
-					px2[bin(s)]++
-				case MaskForeground:
-					px3[bin(s)]++
-				}
-			}
-		}
-	}
-	for i := 2 * split; i < n; i++ {
-		s := pix[i]
-		if !(s >= 0 && s <= 1) && check(s, s) {
-			return true, math.NaN()
-		}
-		v := uint8(s * 255)
-		u8[i] = v
-		h[1][v]++
-	}
-	bad = math.NaN()
-	if sawBad {
-		for _, s := range pix {
-			if !(s >= 0 && s <= 1) {
-				bad = s
-				break
-			}
-		}
-	}
-	w.histTop = h[0]
-	for v := range w.hist {
-		w.hist[v] = int(h[0][v] + h[1][v])
-	}
-	return false, bad
-}
-
-// scanVec does what scan does for a map whose scores are all in [0, 1],
-// with a vector kernel converting them (scanFast), and reports whether it
-// did: false, with nothing written that scan does not rewrite, where no
-// kernel runs, the grid has too many bins, or a score is NaN or outside
-// [0, 1].
-func (w *worker) scanVec(m Map, mask *Mask) bool {
-	n := len(m.Pix)
-	nb := len(w.edges) - 1
-	var bins []uint16
+	pix, u8 := m.Pix[:n], w.u8[:n]
+	var bins []int32
 	if mask != nil {
-		if nb > math.MaxUint16 {
-			return false
-		}
 		if cap(w.bins) < n {
-			w.bins = make([]uint16, n)
+			w.bins = make([]int32, n)
 		}
 		bins = w.bins[:n]
 	}
-	u8 := w.u8[:n]
-	if !scanFast(m.Pix[:n], u8, bins, w.inv, w.cfg.Interval, nb-3) {
-		return false
+	top := w.nb - 3 // the last tau's bin
+	if !(scanFast(pix, u8, bins, w.inv, w.cfg.Interval, top) || convert(pix, u8, bins, w.inv, w.cfg.Interval, top)) {
+		// A NaN anywhere wins; else the first bad score in raster order.
+		bad = math.NaN()
+		for _, s := range pix {
+			if s != s {
+				return true, bad
+			}
+			if !(s >= 0 && s <= 1) && bad != bad {
+				bad = s
+			}
+		}
+		return false, bad
 	}
+	w.count(m, u8, bins, mask)
+	return false, math.NaN()
+}
+
+// convert writes u8[i] = uint8(pix[i]*255) and, with bins non-nil,
+// bins[i] = binOf(pix[i]), and reports false, with the outputs
+// meaningless, at a score that is NaN or outside [0, 1]. scanFast does the
+// same with a vector kernel.
+func convert(pix []float64, u8 []uint8, bins []int32, inv, step float64, top int) bool {
+	u8 = u8[:len(pix)]
+	for i, s := range pix {
+		if !(s >= 0 && s <= 1) {
+			return false
+		}
+		u8[i] = uint8(s * 255)
+	}
+	if bins != nil {
+		bins = bins[:len(pix)]
+		for i, s := range pix {
+			bins[i] = int32(binOf(s, inv, step, top))
+		}
+	}
+	return true
+}
+
+// count writes the histogram of u8 into w.hist and, with a mask, the PxAP
+// histograms of bins into w.px. The top H/2 rows and the rest are counted
+// as two interleaved streams with histograms of their own (the top one is
+// kept in w.histTop for sortPixels), so that neighbours with one value do
+// not wait on each other's count.
+func (w *worker) count(m Map, u8 []uint8, bins []int32, mask *Mask) {
+	n := len(u8)
 	var h [2][256]int32
 	split := m.H / 2 * m.W
 	if mask == nil {
@@ -443,7 +372,8 @@ func (w *worker) scanVec(m Map, mask *Mask) bool {
 			h[1][u8[i+split]]++
 		}
 	} else {
-		px := w.pxRows(nb)
+		nb := w.nb
+		px := w.pxRows()
 		lab := mask.Pix[:n]
 		for i := range split {
 			h[0][u8[i]]++
@@ -462,13 +392,12 @@ func (w *worker) scanVec(m Map, mask *Mask) bool {
 	for v := range w.hist {
 		w.hist[v] = int(h[0][v] + h[1][v])
 	}
-	return true
 }
 
-// pxRows returns w.px cleared, for nb bins (see worker).
-func (w *worker) pxRows(nb int) []int32 {
-	if len(w.px) != 6*nb {
-		w.px = make([]int32, 6*nb)
+// pxRows returns w.px cleared (see worker).
+func (w *worker) pxRows() []int32 {
+	if len(w.px) != 6*w.nb {
+		w.px = make([]int32, 6*w.nb)
 	}
 	clear(w.px)
 	return w.px
@@ -476,7 +405,8 @@ func (w *worker) pxRows(nb int) []int32 {
 
 // binOf returns the PxAP bin of a score s in [0, 1] over the edges k*step
 // (k <= top), then 1: the largest k with k*step <= s, and top+1 for s = 1.
-// inv is 1/step. It is the bin of scan's edges, computed without them.
+// inv is 1/step. The edges are the taus, so this is numpy.histogram's bin
+// over them, computed without them.
 func binOf(s, inv, step float64, top int) int {
 	if s >= 1 {
 		return top + 1
@@ -546,7 +476,7 @@ func (w *worker) sortPixels(m Map) {
 			for x := range W {
 				k := bot[pu[rb+x]]
 				bot[pu[rb+x]]++
-				byXY[k] = uint64(rb+x) | uint64(fb[x])<<32 | uint64(hb[x])<<40 | uint64(x)<<48
+				byXY[k] = entry(rb, x, fb[x], hb[x])
 			}
 			continue
 		}
@@ -556,10 +486,10 @@ func (w *worker) sortPixels(m Map) {
 			ca, cb := pu[ra+x], pu[rb+x]
 			k := top[ca]
 			top[ca]++
-			byXY[k] = uint64(ra+x) | uint64(fa[x])<<32 | uint64(ha[x])<<40 | uint64(x)<<48
+			byXY[k] = entry(ra, x, fa[x], ha[x])
 			k = bot[cb]
 			bot[cb]++
-			byXY[k] = uint64(rb+x) | uint64(fb[x])<<32 | uint64(hb[x])<<40 | uint64(x)<<48
+			byXY[k] = entry(rb, x, fb[x], hb[x])
 		}
 	}
 	nx := 256
@@ -569,6 +499,12 @@ func (w *worker) sortPixels(m Map) {
 			nx = thr
 		}
 	}
+}
+
+// entry packs the byXY entry of the pixel in column x of the padded row
+// starting at padded index row, with its masks (see worker.byXY).
+func entry(row, x int, fg, ho uint8) uint64 {
+	return uint64(row+x) | uint64(fg)<<32 | uint64(ho)<<40 | uint64(x)<<48
 }
 
 // neighbours sets the padded offsets that depend on the row width pw.

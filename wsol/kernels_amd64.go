@@ -30,41 +30,32 @@ func nbMasksRowFast(pu []uint8, i, pw, n int, fg, ho []byte) bool {
 }
 
 // scanAVX2 converts the n scores at pix (n a multiple of 4) into u8 and,
-// with bins non-nil, into PxAP bins (see scanFast); it stops and returns
+// with bins non-nil, into PxAP bins (see convert); it stops and returns
 // false at a NaN or a score outside [0, 1].
 //
 //go:noescape
-func scanAVX2(pix *float64, n int, u8 *byte, bins *uint16, inv, step, top, one float64) bool
+func scanAVX2(pix *float64, n int, u8 *byte, bins *int32, inv, step, top, one float64) bool
 
-// scanFast writes u8[i] = uint8(pix[i]*255) and, with bins non-nil, the
-// PxAP bin of pix[i] over the edges k*step (k < top+1), then 1, 2, 3:
-// the largest k with edge k <= pix[i], one for a score of 1. inv is
-// 1/step. It reports false, with the outputs meaningless, if no vector
-// kernel runs here or a score is NaN or outside [0, 1].
-func scanFast(pix []float64, u8 []uint8, bins []uint16, inv, step float64, top int) bool {
+// scanFast does what convert does with the AVX2 kernel, and reports false
+// also where there is none.
+func scanFast(pix []float64, u8 []uint8, bins []int32, inv, step float64, top int) bool {
 	n := len(pix)
 	if !useAVX2 || n < 4 || len(u8) < n || (bins != nil && len(bins) < n) {
 		return false
 	}
 	n4 := n &^ 3
-	var bp *uint16
+	var bp *int32
 	if bins != nil {
 		bp = &bins[0]
 	}
 	if !scanAVX2(&pix[0], n4, &u8[0], bp, inv, step, float64(top), float64(top+1)) {
 		return false
 	}
-	for i := n4; i < n; i++ {
-		s := pix[i]
-		if !(s >= 0 && s <= 1) {
-			return false
-		}
-		u8[i] = uint8(s * 255)
-		if bins != nil {
-			bins[i] = uint16(binOf(s, inv, step, top))
-		}
+	var tb []int32
+	if bins != nil {
+		tb = bins[n4:n]
 	}
-	return true
+	return convert(pix[n4:], u8[n4:n], tb, inv, step, top)
 }
 
 // addFgFast is the common case of worker.addFg in assembly: it adds the

@@ -2,6 +2,34 @@
 
 #include "textflag.h"
 
+// The union-find kernels (addFgFast, addHoleFast) share registers: SI
+// px, CX n, DI lab, R8 parent, R9 nodes, R10 tab, R11 the pixel index;
+// per pixel AX the entry (then x), DX its padded index q, R13 the
+// representative's index, R15 the label or root.
+
+// PASS_ARGS loads the kernels' common arguments and zeroes the index.
+#define PASS_ARGS \
+	MOVQ px+0(FP), SI; MOVQ n+8(FP), CX; MOVQ lab+16(FP), DI \
+	MOVQ parent+24(FP), R8; MOVQ nodes+32(FP), R9; MOVQ tab+40(FP), R10 \
+	XORQ R11, R11
+
+// HALVE is one step of find with path halving, from BX = parent[R15] !=
+// R15: parent[R15] = parent[BX], R15 moves there and BX = parent[R15];
+// the flags say whether R15 is a root (equal).
+#define HALVE \
+	MOVL (R8)(BX*4), R14; MOVL R14, (R8)(R15*4); MOVL R14, R15 \
+	MOVL (R8)(R15*4), BX; CMPL BX, R15
+
+// NODE_OF_ROOT points BX at nodes[R15] and turns AX into the column x.
+#define NODE_OF_ROOT \
+	MOVQ R15, BX; SHLQ $5, BX; ADDQ R9, BX; SHRQ $48, AX
+
+// OUTSIDE_BOX jumps to grow if column AX or padded index DX lies outside
+// the box of the node at BX.
+#define OUTSIDE_BOX(grow) \
+	CMPL AX, 4(BX); JLT grow; CMPL AX, 8(BX); JGT grow \
+	CMPL DX, 12(BX); JLT grow; CMPL DX, 16(BX); JGT grow
+
 // GROW_BOX widens the box of the node at BX (x0, x1, q0, q1 at 4, 8, 12,
 // 16; dirty at 20) to hold column AX and padded index DX; R13 is
 // clobbered.
@@ -124,7 +152,7 @@ loop:
 	VZEROUPPER
 	RET
 
-// func scanAVX2(pix *float64, n int, u8 *byte, bins *uint16, inv, step, top, one float64) bool
+// func scanAVX2(pix *float64, n int, u8 *byte, bins *int32, inv, step, top, one float64) bool
 //
 // For 4 scores at a time (n a multiple of 4): false at once if one is NaN
 // or outside [0, 1]; else u8 gets trunc(s*255) and, with bins non-nil,
@@ -183,9 +211,8 @@ loop:
 	VCMPPD $0x1D, Y15, Y0, Y6 // s >= 1
 	VBLENDVPD Y6, Y13, Y4, Y4
 	VCVTTPD2DQY Y4, X4
-	VPACKUSDW X4, X4, X4
-	MOVQ X4, (R9)
-	ADDQ $8, R9
+	VMOVDQU X4, (R9)
+	ADDQ $16, R9
 
 next:
 	ADDQ $32, SI
@@ -215,13 +242,7 @@ bad:
 // of padding} (32 bytes); node {pos, x0, x1, q0, q1 int32; dirty bool; iou float64} (32
 // bytes); TestKernelLayouts checks them.
 TEXT ·addFgFast(SB), NOSPLIT, $0-60
-	MOVQ px+0(FP), SI
-	MOVQ n+8(FP), CX
-	MOVQ lab+16(FP), DI
-	MOVQ parent+24(FP), R8
-	MOVQ nodes+32(FP), R9
-	MOVQ tab+40(FP), R10
-	XORQ R11, R11 // i
+	PASS_ARGS
 	XORL R12, R12 // e4
 	TESTQ CX, CX
 	JLE fgdone
@@ -244,27 +265,13 @@ fgloop:
 	JEQ fgroot           // lab[nb] is a root already: nothing to refresh
 
 fgfind:
-	MOVL (R8)(BX*4), R14 // g = parent[p]
-	MOVL R14, (R8)(R15*4)
-	MOVL R14, R15
-	MOVL (R8)(R15*4), BX // p = parent[r]
-	CMPL BX, R15
+	HALVE
 	JNE fgfind
 	MOVL R15, (DI)(R13*4) // lab[nb] = r
 
 fgroot:
-	MOVQ R15, BX
-	SHLQ $5, BX
-	ADDQ R9, BX          // &nodes[r]
-	SHRQ $48, AX         // x
-	CMPL AX, 4(BX)
-	JLT fggrow
-	CMPL AX, 8(BX)
-	JGT fggrow
-	CMPL DX, 12(BX)
-	JLT fggrow
-	CMPL DX, 16(BX)
-	JGT fggrow
+	NODE_OF_ROOT
+	OUTSIDE_BOX(fggrow)
 
 fgstore:
 	MOVL R15, (DI)(DX*4) // lab[q] = r
@@ -291,13 +298,7 @@ fgdone:
 // path halving, the label written back if it was not a root), grows the
 // set's box unless it is the outside (label 0) and gets its label.
 TEXT ·addHoleFast(SB), NOSPLIT, $0-56
-	MOVQ px+0(FP), SI
-	MOVQ n+8(FP), CX
-	MOVQ lab+16(FP), DI
-	MOVQ parent+24(FP), R8
-	MOVQ nodes+32(FP), R9
-	MOVQ tab+40(FP), R10
-	XORQ R11, R11 // i
+	PASS_ARGS
 	TESTQ CX, CX
 	JLE hdone
 
@@ -330,29 +331,15 @@ hloop:
 	JEQ hroot
 
 hfind:
-	MOVL (R8)(BX*4), R14 // g = parent[p]
-	MOVL R14, (R8)(R15*4)
-	MOVL R14, R15
-	MOVL (R8)(R15*4), BX
-	CMPL BX, R15
+	HALVE
 	JNE hfind
 	MOVL R15, (DI)(R13*4) // lab[nb] = r
 
 hroot:
 	TESTL R15, R15
 	JEQ hstore           // the outside's box is not kept
-	MOVQ R15, BX
-	SHLQ $5, BX
-	ADDQ R9, BX          // &nodes[r]
-	SHRQ $48, AX         // x
-	CMPL AX, 4(BX)
-	JLT hgrow
-	CMPL AX, 8(BX)
-	JGT hgrow
-	CMPL DX, 12(BX)
-	JLT hgrow
-	CMPL DX, 16(BX)
-	JGT hgrow
+	NODE_OF_ROOT
+	OUTSIDE_BOX(hgrow)
 
 hstore:
 	MOVL R15, (DI)(DX*4) // lab[q] = r

@@ -55,7 +55,7 @@ func TestScanAVX2(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, step := range binGrids {
 		edges, top, pix := binProbes(r, step)
-		u8, bins := make([]uint8, len(pix)), make([]uint16, len(pix))
+		u8, bins := make([]uint8, len(pix)), make([]int32, len(pix))
 		if !scanFast(pix, u8, bins, 1/step, step, top) {
 			t.Fatalf("step %v: scanFast refused scores in [0, 1]", step)
 		}

@@ -6,7 +6,7 @@ package wsol
 func nbMasksRowFast(pu []uint8, i, pw, n int, fg, ho []byte) bool { return false }
 
 // scanFast reports that no vector kernel exists on this platform.
-func scanFast(pix []float64, u8 []uint8, bins []uint16, inv, step float64, top int) bool {
+func scanFast(pix []float64, u8 []uint8, bins []int32, inv, step float64, top int) bool {
 	return false
 }
 
