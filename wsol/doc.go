@@ -66,8 +66,8 @@
 //
 // Because of the uint8 truncation a map has at most 256 distinct binary
 // maps, one per uint8 value present. The evaluator sorts the pixels by
-// value once (in the same read of the scores that bins them for PxAP)
-// and maps every threshold to its binary map. It then never
+// value once (each score is converted once, to its uint8 value and its
+// PxAP bin) and maps every threshold to its binary map. It then never
 // rescans the image per threshold: an outer border's bounding box is its
 // 8-connected foreground component's, and a hole border's is its
 // 4-connected background hole's grown by one pixel, so components and holes

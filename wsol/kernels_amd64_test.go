@@ -21,6 +21,7 @@ func TestMasksAVX2(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 on this CPU")
 	}
+	defer func() { useAVX2 = true }()
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, levels := range []int{2, 3, 256} {
 		for w := 1; w <= 70; w++ {

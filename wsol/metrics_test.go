@@ -188,8 +188,8 @@ func TestNaNMaps(t *testing.T) {
 		t.Errorf("Evaluate(score 1.5) error = %v, want ErrScoreRange", err)
 	}
 	// The first bad score in raster order is named, with or without a mask
-	// (the top and bottom halves are read interleaved: pixel 3 is read
-	// before pixel 2), and a NaN anywhere wins over it.
+	// (also where the conversion stops at another one), and a NaN anywhere
+	// wins over it.
 	m.Pix[4] = 0.5
 	m.Pix[2], m.Pix[3] = 1.5, -2
 	mask := &Mask{W: m.W, H: m.H, Pix: make([]uint8, len(m.Pix))}

@@ -222,8 +222,6 @@ func encodeJSON(w io.Writer, v any) error {
 	return nil
 }
 
-// loadBatch decodes the images at paths and writes them, preprocessed by
-// cfg, one after another into a fresh batch.
 // checkImages reads the header of every image before any model is opened,
 // so that a bad file fails the command at once with the error loadBatch
 // would give later.

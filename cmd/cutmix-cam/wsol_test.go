@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cutmixcam/cutmix-cam/internal/atomicfile"
 	"github.com/cutmixcam/cutmix-cam/internal/npy"
 	"github.com/cutmixcam/cutmix-cam/wsol"
 )
@@ -173,10 +175,10 @@ func TestWSOLBadInput(t *testing.T) {
 }
 
 // BenchmarkWSOLModelMaps scores, on one goroutine and on all cores, the
-// CAMs of the fixture CutMix model on the first 64 images of the committed evaluation set
-// (224×224 after the reference's resize, boxes and masks; MaxBoxAccV2 +
-// PxAP at grid 0.001): real maps, next to the synthetic ones of the wsol
-// package's benchmarks. Running the model is not timed.
+// CAMs of the fixture CutMix model on the first 64 images of the committed
+// evaluation set (224×224 after the reference's resize, boxes and masks;
+// MaxBoxAccV2 + PxAP at grid 0.001): real maps, next to the synthetic ones
+// of the wsol package's benchmarks. Running the model is not timed.
 func BenchmarkWSOLModelMaps(b *testing.B) {
 	needRuntime(b)
 	inRoot(b)
@@ -259,15 +261,7 @@ func writeBenchMaps(dir string, samples []wsol.Sample) error {
 		}
 	}
 	for name, a := range map[string]npy.Array{"maps.npy": maps, "masks.npy": masks, "boxes.npy": boxes} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		if err := npy.Write(f, a); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), 0, func(w io.Writer) error { return npy.Write(w, a) }); err != nil {
 			return err
 		}
 	}

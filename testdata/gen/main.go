@@ -18,10 +18,12 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -65,9 +67,7 @@ func run(root string) error {
 	built["grad_legacy.onnx"] = gradLegacy(grng)
 	built["grad_vector.onnx"] = gradVector(grng)
 	built["grad_silu.onnx"] = gradSiLU(grng)
-	for _, name := range []string{"tiny_cam.onnx", "tiny_gray_static.onnx", "tiny_avgpool.onnx", "vector_input.onnx",
-		"grad_conv.onnx", "grad_ops.onnx", "grad_shape.onnx", "grad_maxpool.onnx", "grad_bad.onnx", "grad_norm.onnx", "grad_misc.onnx",
-		"grad_resize.onnx", "grad_attrs.onnx", "grad_legacy.onnx", "grad_vector.onnx", "grad_silu.onnx"} {
+	for _, name := range slices.Sorted(maps.Keys(built)) {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(built[name])
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", name, err)

@@ -161,21 +161,26 @@ def projection(a):
     return p.reshape(a.shape[1:])
 
 
-def cams(model, hooked, x, classes, fc_weight):
-    """Raw maps of every method in METHODS: methods x N x H x W float64."""
+def layer_cams(model, holder, x, classes, fc_weight):
+    """Runs model on x and back-propagates the scores of classes to the
+    layer whose activations holder keeps. Returns the maps made from those
+    activations A and gradients G (a dict by method: every method of
+    METHODS but Score-CAM and Ablation-CAM, with CAM and the ReLU'd CAM only
+    where fc_weight, the linear head's weight, is given), the activations
+    and the logits (float64)."""
     n = x.shape[0]
     xg = x.clone().requires_grad_(True)
     logits = model(xg)
-    a_t = hooked.acts
+    a_t = holder.acts
     logits[torch.arange(n), torch.tensor(classes)].sum().backward()
     A = a_t.detach().double().numpy()
     G = a_t.grad.double().numpy()
-    s = logits.detach().double().numpy()
-    W = fc_weight.double().numpy()
     out = {}
-    wk = W[classes][:, :, None, None]
-    out["cam"] = (wk * A).mean(1)
-    out["cam-relu"] = np.maximum((wk * A).sum(1), 0)
+    if fc_weight is not None:
+        W = fc_weight.detach().double().numpy()
+        wk = W[classes][:, :, None, None]
+        out["cam"] = (wk * A).mean(1)
+        out["cam-relu"] = np.maximum((wk * A).sum(1), 0)
     wts = G.mean(axis=(2, 3))
     out["gradcam"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
     g2 = G ** 2
@@ -191,8 +196,14 @@ def cams(model, hooked, x, classes, fc_weight):
     out["layercam"] = np.maximum((np.maximum(G, 0) * A).sum(1), 0)
     out["eigengradcam"] = np.maximum(np.stack([projection(G[i] * A[i]) for i in range(n)]), 0)
     out["eigencam"] = np.maximum(np.stack([projection(A[i]) for i in range(n)]), 0)
-    out["scorecam"] = scorecam(model, x, a_t.detach(), classes)
-    out["ablationcam"] = ablationcam(model, hooked, x, a_t.detach(), classes, s)
+    return out, a_t.detach(), logits.detach().double().numpy()
+
+
+def cams(model, hooked, x, classes, fc_weight):
+    """Raw maps of every method in METHODS: methods x N x H x W float64."""
+    out, acts, s = layer_cams(model, hooked, x, classes, fc_weight)
+    out["scorecam"] = scorecam(model, x, acts, classes)
+    out["ablationcam"] = ablationcam(model, hooked, x, acts, classes, s)
     return np.stack([out[k] for k in METHODS])
 
 
@@ -350,38 +361,10 @@ def full_cams(net, x, classes, fc_weight, methods, budget):
     activations the same way); Ablation-CAM re-runs the head (the rest of
     the network) on the ablated activations."""
     n = x.shape[0]
-    xg = x.clone().requires_grad_(True)
-    logits = net(xg)
-    a_t = net.acts
-    logits[torch.arange(n), torch.tensor(classes)].sum().backward()
-    A = a_t.detach().double().numpy()
-    G = a_t.grad.double().numpy()
-    s = logits.detach().double().numpy()
-    out = {}
-    if fc_weight is not None:
-        W = fc_weight.detach().double().numpy()
-        wk = W[classes][:, :, None, None]
-        out["cam"] = (wk * A).mean(1)
-        out["cam-relu"] = np.maximum((wk * A).sum(1), 0)
-    wts = G.mean(axis=(2, 3))
-    out["gradcam"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
-    g2 = G ** 2
-    g3 = g2 * G
-    sum_a = A.sum(axis=(2, 3))
-    aij = g2 / (2 * g2 + sum_a[:, :, None, None] * g3 + 1e-6)
-    aij = np.where(G != 0, aij, 0)
-    wts = (np.maximum(G, 0) * aij).sum(axis=(2, 3))
-    out["gradcam++"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
-    wts = (G * A / (sum_a[:, :, None, None] + 1e-7)).sum(axis=(2, 3))
-    out["xgradcam"] = np.maximum((wts[:, :, None, None] * A).sum(1), 0)
-    out["hirescam"] = np.maximum((G * A).sum(1), 0)
-    out["layercam"] = np.maximum((np.maximum(G, 0) * A).sum(1), 0)
-    out["eigengradcam"] = np.maximum(np.stack([projection(G[i] * A[i]) for i in range(n)]), 0)
-    out["eigencam"] = np.maximum(np.stack([projection(A[i]) for i in range(n)]), 0)
+    out, acts, s = layer_cams(net, net, x, classes, fc_weight)
     if "scorecam" in methods:
-        out["scorecam"] = scorecam(net, x, a_t.detach()[:, :budget], classes)
+        out["scorecam"] = scorecam(net, x, acts[:, :budget], classes)
     if "ablationcam" in methods:
-        acts = a_t.detach()
         c = acts.shape[1]
         maps = []
         with torch.no_grad():
