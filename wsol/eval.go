@@ -288,20 +288,17 @@ func (w *worker) add(st *Stats, s *Sample) error {
 
 // index quantizes m and buckets its pixels by value.
 func (w *worker) index(m Map) {
-	w.quantize(m)
+	w.scan(m, nil)
 	w.sortPixels(m)
 }
 
-// quantize writes the uint8 map of m into w.u8 and its histogram into
-// w.hist, and reports whether m holds a NaN and its first score outside
-// [0, 1] (NaN if none). With a NaN or a bad score the uint8 map is
-// meaningless.
-func (w *worker) quantize(m Map) (nan bool, bad float64) { return w.scan(m, nil) }
-
-// scan does what quantize does and, with a non-nil mask of m's size, also
-// writes the PxAP histograms of the image into w.px (see worker). The
-// scores are converted once, to uint8 values and, with a mask, to PxAP
-// bins (by a vector kernel where there is one), and then counted.
+// scan writes the uint8 map of m into w.u8 and its histogram into w.hist
+// and, with a non-nil mask of m's size, the PxAP histograms of the image
+// into w.px (see worker). It reports whether m holds a NaN and its first
+// score outside [0, 1] (NaN if none); with either, the outputs are
+// meaningless. The scores are converted once, to uint8 values and, with a
+// mask, to PxAP bins (by a vector kernel where there is one), and then
+// counted.
 func (w *worker) scan(m Map, mask *Mask) (nan bool, bad float64) {
 	n := len(m.Pix)
 	if cap(w.u8) < n {
